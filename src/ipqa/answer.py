@@ -1,0 +1,221 @@
+"""Extractive answers: verbatim sentences of retrieved passages, each with a `[n]` citation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .chunking import label_with_path, scan_markers
+from .embedding import Embedder
+from .lexical import refs, tokenize
+from .prompts import EMPTY_QUESTION, REFUSAL, REFUSAL_MISSING_PROVISION
+from .retrieve import Filters, retrieve, section_refs
+from .settings import Settings
+from .store import Store
+from .types import Answer, Citation, Hit, SourceInfo
+
+# A sentence ends at . ! ? (or 。；！？) before a capital, quote, bracket or digit, or where a new
+# paragraph, list item or heading starts; a single line break (PDF layout) does not end one.
+_BOUNDARY = re.compile(
+    r"(?P<punct>[.!?][\"”’)]*(?=\s+[\"“‘(A-Z0-9§])|[。；！？])"
+    r"|\n(?=\s*\n|\s*(?:#|\(?[0-9a-zA-Z]{1,4}[.)]{1,2}\s|第|Article\b|§|[A-Z][A-Z .]{6,}$))",
+    re.M,
+)
+_ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Arts|Sec|para|paras|pp|cf|Inc|Co|Stat|Pub|L|U\.S|e\.g|i\.e|v|vs|Dr|Mr|Ms|Mrs|Opp|Exh|Br|Ct|Cir|Supp|F|Cal|App|Dkt|ECF|et al|Fed|Reg|ibid|id)|\b[A-Z])$")
+_LONE_MARKER = re.compile(r"\s*\(?[0-9a-zA-Z]{1,4}\)?\.?$")
+_GENERIC = {"article", "section", "recital", "act", "law", "provide", "provides", "say", "says", "require", "requires",
+            "regarding", "according", "mean", "means", "state", "states", "text", "document", "legal", "rule", "rules"}
+MIN_SENTENCE_SCORE = 0.34
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A candidate sentence: where it sits in which hit, and how well it matches."""
+
+    hit_index: int
+    start: int
+    end: int
+    score: float
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence (or list item) spans of a passage, whitespace-trimmed; PDF line breaks do not end one."""
+    cuts = {0, len(text)}
+    for m in _BOUNDARY.finditer(text):
+        before = text[max(0, m.start() - 12) : m.start()]
+        if m.group("punct") and (_ABBREV.search(before) or _LONE_MARKER.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start() + 1)):
+            continue
+        cuts.add(m.end() if m.group("punct") else m.start() + 1)
+    spans = []
+    for s, e in zip(sorted(cuts), sorted(cuts)[1:]):
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        piece = text[s:e]
+        # Headings (no closing punctuation, few words) are labels, not statements to quote.
+        sentence_like = re.search(r"[.!?;:。；！？\"”’)]$", piece) or len(piece.split()) >= 12
+        if e - s >= 12 and sentence_like and not piece.startswith("#") and re.search(r"\w{3}", piece):
+            spans.append((s, e))
+    return spans
+
+
+def _weights(question: str) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for token in tokenize(question):
+        if token in _GENERIC or token.isdigit() and len(token) < 2:
+            continue
+        weights[token] = 2.5 if ":" in token else 1.0
+    return weights
+
+
+def score_sentence(sentence: str, weights: dict[str, float]) -> float:
+    """Share of the question's weighted terms present in the sentence."""
+    if not weights:
+        return 0.0
+    present = set(tokenize(sentence))
+    return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
+
+
+def answer(
+    question: str,
+    *,
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    history: Sequence[tuple[str, str]] = (),
+    filters: Filters | None = None,
+    top_k: int | None = None,
+) -> Answer:
+    """Answer from the index with verbatim, cited sentences, or abstain."""
+    question = question.strip()
+    if not question:
+        return Answer(question, EMPTY_QUESTION, False, (), ())
+    query = contextual_query(question, history)
+    hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
+    infos = {r.doc_id: r.info for r in store.docs()}
+    return compose(question, query, hits, infos, settings)
+
+
+def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:
+    """A follow-up ('and what about its Article 5?') carries the previous question along."""
+    if not history:
+        return question
+    previous = history[-1][0]
+    short = len(question.split()) <= 8
+    anaphoric = re.search(r"\b(it|its|this|that|these|those|they|their|there|same|above|also|what about|and)\b", question, re.I)
+    return f"{previous} {question}" if short or anaphoric else question
+
+
+def compose(question: str, query: str, hits: Sequence[Hit], infos: dict[str, SourceInfo], settings: Settings) -> Answer:
+    """Pick the best-supported sentences and write them up with citations."""
+    hits = tuple(hits)
+    wanted = set(refs(query))
+    if not hits:
+        return Answer(question, REFUSAL, False, (), hits)
+    if wanted and not any(section_refs(h.passage.section) & wanted or _mentions(h.passage.text, wanted) for h in hits):
+        missing = ", ".join(sorted(r.replace("art:", "Article ").replace("sec:", "§ ").replace("rec:", "Recital ") for r in wanted))
+        return Answer(question, REFUSAL_MISSING_PROVISION.format(refs=missing), False, (), hits)
+    best_similarity = max((h.similarity or 0.0) for h in hits)
+    weights = _weights(query)
+    quotes = _candidates(hits, weights, wanted)
+    strong = [q for q in quotes if q.score >= MIN_SENTENCE_SCORE]
+    if best_similarity < settings.min_score or not strong:
+        return Answer(question, REFUSAL, False, (), hits)
+    chosen = _choose(strong, hits, settings.max_citations)
+    citations, text = _write_up(chosen, hits, infos)
+    return Answer(question, text, True, tuple(citations), hits)
+
+
+def _mentions(text: str, wanted: set[str]) -> bool:
+    return bool(set(refs(text)) & wanted)
+
+
+def _candidates(hits: Sequence[Hit], weights: dict[str, float], wanted: set[str]) -> list[Quote]:
+    quotes = []
+    for i, hit in enumerate(hits):
+        prior = 0.12 / (1 + i) + (0.25 if section_refs(hit.passage.section) & wanted else 0.0)
+        for s, e in sentence_spans(hit.passage.text):
+            if hit.passage.text[s:e] in (hit.passage.section, hit.passage.heading):
+                continue
+            quotes.append(Quote(i, s, e, score_sentence(hit.passage.text[s:e], weights) + prior))
+    return sorted(quotes, key=lambda q: -q.score)
+
+
+def _choose(quotes: Sequence[Quote], hits: Sequence[Hit], limit: int) -> list[Quote]:
+    """Best sentences, at most two per passage, none repeated (overlapping chunks share text)."""
+    chosen: list[Quote] = []
+    seen: set[tuple[str, int]] = set()
+    per_hit: dict[int, int] = {}
+    top = quotes[0].score
+    for q in quotes:
+        if len(chosen) >= limit or q.score < top * 0.6:
+            break
+        p = hits[q.hit_index].passage
+        key = (p.doc_id, p.start + q.start)
+        if key in seen or per_hit.get(q.hit_index, 0) >= 2:
+            continue
+        seen.add(key)
+        per_hit[q.hit_index] = per_hit.get(q.hit_index, 0) + 1
+        chosen.append(q)
+    return chosen
+
+
+def citation_label(hit: Hit, quote_start: int) -> str:
+    """Section label refined to the paragraph/point holding the quote ('Article 53(1)(c)')."""
+    p = hit.passage
+    # Markers only count at line starts; a few characters of the quote catch its own "(c) ".
+    path = scan_markers(p.text[: quote_start + 8], _parse_path(p.meta.get("path", "")))
+    return label_with_path(p.section, path)
+
+
+def _parse_path(text: str) -> tuple[tuple[str, str], ...]:
+    out = []
+    for part in filter(None, text.split("|")):
+        for style in ("num.", "(num)", "(a)", "(A)", "(i)"):
+            if part.startswith(style):
+                out.append((style, part[len(style) :]))
+                break
+    return tuple(out)
+
+
+def _write_up(chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, SourceInfo]) -> tuple[list[Citation], str]:
+    """Group quotes by document, in rank order: 'Under X, Article N: “…” [1]'."""
+    order: list[str] = []
+    for q in chosen:
+        doc = hits[q.hit_index].passage.doc_id
+        if doc not in order:
+            order.append(doc)
+    citations: list[Citation] = []
+    paragraphs = []
+    for doc in order:
+        info = infos.get(doc) or SourceInfo(doc, doc, doc, doc)
+        parts = []
+        last_label = None
+        for q in sorted((q for q in chosen if hits[q.hit_index].passage.doc_id == doc), key=lambda q: (hits[q.hit_index].passage.start + q.start)):
+            hit = hits[q.hit_index]
+            p = hit.passage
+            label = citation_label(hit, q.start)
+            n = len(citations) + 1
+            citations.append(
+                Citation(
+                    n=n, passage_id=p.passage_id, doc_id=p.doc_id, work_id=info.work_id, title=info.title, section=label,
+                    page=_page(p, q.start), quote=p.text[q.start : q.end], quote_start=q.start, quote_end=q.end,
+                    doc_start=p.start + q.start, doc_end=p.start + q.end, passage=p.text, url=info.url,
+                    file=info.file, jurisdiction=info.jurisdiction, date=info.date,
+                )
+            )
+            lead = "" if label == last_label else f"{label}: "
+            parts.append(f"{lead}“{p.text[q.start:q.end]}” [{n}]")
+            last_label = label
+        paragraphs.append(f"Under {info.short_title}, " + " ".join(parts))
+    return citations, "\n\n".join(paragraphs)
+
+
+def _page(passage, offset: int) -> int | None:  # type: ignore[no-untyped-def]
+    """Page of a quote inside a PDF passage (passages may cross a page break)."""
+    if passage.page is None:
+        return None
+    breaks = passage.meta.get("page_breaks") or []
+    return passage.page + sum(1 for b in breaks if b <= offset)

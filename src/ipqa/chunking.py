@@ -1,0 +1,302 @@
+"""Structure-aware chunking: split along Articles/§/Recitals/headings, then by size with overlap."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .types import Document, Heading, Passage
+
+CountTokens = Callable[[str], int]
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUM = "零〇一二两三四五六七八九十百千"
+
+# Structural labels, recognised in headings and, for text without headings, at line starts.
+_ARTICLE = re.compile(r"^(?:Article|Art\.)\s+(\d+(?:[A-Za-z]{1,6}\b)?(?:[-–]\d+)?|[IVXLC]+\b)\.?\s*(.*)$", re.I)
+_SECTION = re.compile(r"^(?:§{1,2}|Sec\.|Section)\s*(\d+[A-Za-z]?(?:-\d+)?)\.?\s*(.*)$", re.I)
+_CN_ARTICLE = re.compile(rf"^第([{_CN_NUM}]+)条")
+_CN_CONTAINER = re.compile(rf"^第([{_CN_NUM}]+)([章节编])\s*(.*)$")
+_CONTAINER = re.compile(r"^(CHAPTER|PART|SECTION|TITLE|ANNEX|APPENDIX|Chapter|Part|Annex|Appendix)\s+([0-9IVXLC]+[A-Z]?)\b\.?\s*(.*)$")
+_LINE_ARTICLE = re.compile(rf"^[ \t]*(?:(?:Article|ARTICLE)[ \t]+\d+[A-Za-z]?[ \t]*$|第[{_CN_NUM}]+条(?=[ \t\u3000]))", re.M)
+_LINE_CONTAINER = re.compile(r"^[ \t]*(?:CHAPTER|SECTION|ANNEX|PART|TITLE)[ \t]+[0-9IVXLC]+[ \t]*$", re.M)
+_RECITAL_LINE = re.compile(r"^[ \t]*\((\d{1,3})\)[ \t]", re.M)
+_WHEREAS = re.compile(r"^[ \t]*Whereas:?[ \t]*$", re.M | re.I)
+_ADOPTED = re.compile(r"^[ \t]*HAVE ADOPTED TH", re.M)
+_CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 ,.'’\-–:;()]{4,80})[ \t]*$", re.M)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:。；！？])[\"”’)]*\s+|(?<=[。；！？])")
+
+
+def cn_number(text: str) -> int:
+    """Chinese numeral (e.g. 二十四) to int."""
+    total, digit = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            total += (digit or 1) * _CN_UNITS[ch]
+            digit = 0
+    return total + digit
+
+
+def structural_label(heading: str) -> tuple[str, bool] | None:
+    """Label of a structural heading ('Article 53', '§ 107', 'Chapter V') and whether it is a container."""
+    text = re.sub(r"^#+\s*", "", heading).strip()
+    text = re.sub(r"\s+", " ", text)
+    if m := _CN_ARTICLE.match(text):
+        return f"Article {cn_number(m.group(1))} ({m.group(0)})", False
+    if m := _CN_CONTAINER.match(text):
+        kind = {"章": "Chapter", "节": "Section", "编": "Part"}[m.group(2)]
+        return f"{kind} {cn_number(m.group(1))} ({m.group(0)})", True
+    if m := _ARTICLE.match(text):
+        return f"Article {m.group(1)}", False
+    if m := _SECTION.match(text):
+        return f"§ {m.group(1)}", False
+    if m := _CONTAINER.match(text):
+        return f"{m.group(1).title()} {m.group(2)}", True
+    return None
+
+
+@dataclass(frozen=True)
+class Section:
+    """A structural unit of a document: label, title, and its character span."""
+
+    label: str
+    title: str
+    start: int
+    end: int
+
+
+def sections(doc: Document) -> list[Section]:
+    """Split the document along its own structure; text before the first boundary is 'Preamble'."""
+    text = doc.text
+    marks: list[tuple[int, str, bool]] = []  # (offset, heading text, is explicit heading)
+    for h in doc.headings:
+        marks.append((h.start, h.text, True))
+    for m in _LINE_ARTICLE.finditer(text):
+        marks.append((m.start(), text[m.start() : text.find("\n", m.start()) if "\n" in text[m.start():] else len(text)].strip(), False))
+    for m in _LINE_CONTAINER.finditer(text):
+        marks.append((m.start(), m.group().strip(), False))
+    if doc.file_type == "pdf":
+        for m in _CAPS_LINE.finditer(text):
+            if sum(c.isalpha() for c in m.group(1)) >= 6:
+                marks.append((m.start(), m.group(1).strip(), False))
+    marks.extend(_recital_marks(text))
+    marks = _dedupe(sorted(marks, key=lambda m: m[0]), text)
+    out: list[Section] = []
+    if not marks or marks[0][0] > 0:
+        out.append(Section("Preamble", "", 0, marks[0][0] if marks else len(text)))
+    i = 0
+    while i < len(marks):
+        start, heading, _ = marks[i]
+        label_info = structural_label(heading)
+        label = label_info[0] if label_info else (heading if len(heading) <= 80 else heading[:77] + "…")
+        title = ""
+        j = i + 1
+        # A plain heading right after an Article heading is that article's title.
+        if label_info and j < len(marks) and not structural_label(marks[j][1]) and not _recital(marks[j][1]):
+            gap = text[_line_end(text, start) : marks[j][0]]
+            if not gap.strip():
+                title = marks[j][1]
+                j += 1
+        end = marks[j][0] if j < len(marks) else len(text)
+        if rec := _recital(heading):
+            label = f"Recital {rec}"
+        out.append(Section(label, re.sub(r"^#+\s*", "", title).strip(), start, end))
+        i = j
+    return [s for s in out if text[s.start : s.end].strip()]
+
+
+def _recital_marks(text: str) -> list[tuple[int, str, bool]]:
+    """EU recitals '(105) ...' between 'Whereas:' and 'HAVE ADOPTED THIS ...'."""
+    w, a = _WHEREAS.search(text), _ADOPTED.search(text)
+    if not w or not a or a.start() < w.end():
+        return []
+    marks, last = [], 0
+    for m in _RECITAL_LINE.finditer(text, w.end(), a.start()):
+        # Footnotes "(1) OJ C ..." also look like recitals; recitals count up one by one.
+        if int(m.group(1)) == last + 1:
+            last += 1
+            marks.append((m.start(), f"\x00recital {m.group(1)}", False))
+    marks.append((a.start(), "Enacting terms", False))
+    return marks
+
+
+def _recital(heading: str) -> str | None:
+    m = re.match(r"\x00recital (\d+)", heading)
+    return m.group(1) if m else None
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end < 0 else end
+
+
+def _dedupe(marks: list[tuple[int, str, bool]], text: str) -> list[tuple[int, str, bool]]:
+    """One mark per line; explicit headings win over pattern matches."""
+    by_line: dict[int, tuple[int, str, bool]] = {}
+    for mark in marks:
+        line_start = text.rfind("\n", 0, mark[0]) + 1
+        prev = by_line.get(line_start)
+        if prev is None or (mark[2] and not prev[2]):
+            by_line[line_start] = (line_start if not mark[2] else mark[0], mark[1], mark[2])
+    return sorted(by_line.values(), key=lambda m: m[0])
+
+
+# Paragraph/point markers: "1.", "(1)", "(1).", "(a)", "(A)", "(ii)".
+_MARKER = re.compile(r"^[ \t>*-]*(?:(\d{1,3})\.(?=\s)|\((\d{1,3})\)\.?(?=\s)|\(([a-z]{1,2})\)(?=\s)|\(([A-Z])\)(?=\s)|\(([ivx]{1,5})\)(?=\s))", re.M)
+_ROMAN = re.compile(r"^(?:i{1,3}|iv|vi{0,3}|ix|x)$")
+
+
+def scan_markers(text: str, stack: Sequence[tuple[str, str]] = ()) -> tuple[tuple[str, str], ...]:
+    """Follow paragraph/point markers at line starts; return the (style, value) path at the end."""
+    path = list(stack)
+    for m in _MARKER.finditer(text):
+        num_dot, num_par, lower, upper, roman = m.groups()
+        if num_dot:
+            style, value = "num.", num_dot
+        elif num_par:
+            style, value = "(num)", num_par
+        elif upper:
+            style, value = "(A)", upper
+        elif roman and _ROMAN.match(roman) and not _continues_letters(path, roman):
+            style, value = "(i)", roman
+        else:
+            style, value = "(a)", lower or roman
+        styles = [s for s, _ in path]
+        if style in styles:
+            path = path[: styles.index(style)]
+        path.append((style, value))
+    return tuple(path)
+
+
+def _continues_letters(path: list[tuple[str, str]], roman: str) -> bool:
+    letters = [v for s, v in path if s == "(a)"]
+    return len(roman) == 1 and bool(letters) and ord(roman) == ord(letters[-1][-1]) + 1
+
+
+def label_with_path(section: str, path: Sequence[tuple[str, str]]) -> str:
+    """'Article 53' + [(num., 1), ((a), c)] -> 'Article 53(1)(c)'."""
+    if not path or not re.match(r"(Article|§|Recital)", section) or section.startswith("Recital"):
+        return section
+    base = section.split(" (")[0] if "(" in section and "第" in section else section
+    suffix = "".join(f"({v})" for _, v in path)
+    return base + suffix + (section[len(base) :] if base != section else "")
+
+
+def chunk(doc: Document, doc_id: str, count_tokens: CountTokens, max_tokens: int, overlap: int) -> list[Passage]:
+    """All passages of a document, in order, each within `max_tokens` word pieces."""
+    passages: list[Passage] = []
+    for sec in sections(doc):
+        for start, end in _pack(doc.text, sec.start, sec.end, count_tokens, max_tokens, overlap):
+            path = scan_markers(doc.text[sec.start : start])
+            sub = label_with_path(sec.label, path)
+            text = doc.text[start:end]
+            pid = hashlib.sha1(f"{doc_id}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()[:20]
+            passages.append(
+                Passage(
+                    passage_id=pid,
+                    doc_id=doc_id,
+                    text=text,
+                    section=sec.label,
+                    start=start,
+                    end=end,
+                    page=doc.page_at(start),
+                    heading=sec.title,
+                    meta={
+                        "path": "|".join(f"{s}{v}" for s, v in path),
+                        "sub": sub,
+                        "page_breaks": [b - start for b in doc.page_starts if start < b < end],
+                    },
+                )
+            )
+    return passages
+
+
+def _units(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Paragraph spans (stripped), then sentences for long paragraphs."""
+    spans = []
+    for m in re.finditer(r"[^\n]+", text[start:end]):
+        s, e = start + m.start(), start + m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if s < e:
+            spans.append((s, e))
+    return spans
+
+
+def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, max_tokens: int) -> list[tuple[int, int]]:
+    s, e = span
+    if count_tokens(text[s:e]) <= max_tokens:
+        return [span]
+    cuts = [s] + [s + m.end() for m in _SENTENCE_END.finditer(text[s:e]) if s + m.end() < e] + [e]
+    pieces = [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
+    out: list[tuple[int, int]] = []
+    for a, b in pieces:
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if count_tokens(text[a:b]) <= max_tokens:
+            out.append((a, b))
+        else:
+            out.extend(_split_words(text, a, b, count_tokens, max_tokens))
+    return out
+
+
+def _split_words(text: str, a: int, b: int, count_tokens: CountTokens, max_tokens: int) -> list[tuple[int, int]]:
+    """Last resort for a run-on sentence: cut at spaces (or characters for CJK) by budget."""
+    out = []
+    bounds = [m.start() + a for m in re.finditer(r"\s+", text[a:b])] or list(range(a + 1, b))
+    cur = a
+    while cur < b:
+        lo = bisect.bisect_right(bounds, cur)
+        best = None
+        step = max(1, len(bounds[lo:]) // 8)
+        for idx in range(lo, len(bounds), step):
+            if count_tokens(text[cur : bounds[idx]]) > max_tokens:
+                break
+            best = bounds[idx]
+        if best is None or best <= cur:
+            best = min(b, cur + max_tokens)  # a single giant "word"
+        if count_tokens(text[cur:b]) <= max_tokens:
+            best = b
+        out.append((cur, best))
+        cur = best
+        while cur < b and text[cur].isspace():
+            cur += 1
+    return out
+
+
+def _pack(text: str, start: int, end: int, count_tokens: CountTokens, max_tokens: int, overlap: int) -> list[tuple[int, int]]:
+    """Greedy packing of units into chunks; the next chunk repeats up to `overlap` tokens of units."""
+    units = [u for span in _units(text, start, end) for u in _split_long(text, span, count_tokens, max_tokens)]
+    sizes = [count_tokens(text[a:b]) for a, b in units]
+    chunks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j, total = i, 0
+        while j < len(units) and (j == i or total + sizes[j] + 1 <= max_tokens):
+            total += sizes[j] + (1 if j > i else 0)
+            j += 1
+        chunks.append((units[i][0], units[j - 1][1]))
+        if j >= len(units):
+            break
+        # Overlap: step back over trailing units that fit the overlap budget.
+        k, carried = j, 0
+        while k - 1 > i and carried + sizes[k - 1] <= overlap:
+            carried += sizes[k - 1]
+            k -= 1
+        i = k
+    return chunks
+
+
+def heading_for(doc: Document, offset: int) -> Heading | None:
+    """Last heading at or before `offset`."""
+    starts = [h.start for h in doc.headings]
+    idx = bisect.bisect_right(starts, offset) - 1
+    return doc.headings[idx] if idx >= 0 else None

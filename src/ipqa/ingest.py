@@ -1,0 +1,217 @@
+"""Incremental ingest: hash files, skip unchanged ones, replace changed ones, prune removed ones."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .catalog import Catalog
+from .chunking import chunk
+from .embedding import Embedder
+from .errors import DocumentError
+from .loaders import load, supported
+from .settings import Settings
+from .store import DocRecord, Store
+from .types import Passage, SourceInfo
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did, file by file."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "chunk": 0.0, "embed": 0.0, "write": 0.0})
+
+    def summary(self) -> str:
+        """One line: added / changed / unchanged / removed / failed."""
+        return (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
+            f"{len(self.removed)} removed, {len(self.failed)} failed"
+            + (f", {len(self.skipped)} skipped" if self.skipped else "")
+            + f" — {self.embedded} passages embedded in {self.seconds:.1f}s"
+        )
+
+
+@dataclass(frozen=True)
+class _Planned:
+    path: Path
+    doc_id: str
+    sha256: str
+    size: int
+    status: str  # "added" | "changed"
+
+
+def collect(paths: Iterable[Path], report: IngestReport) -> list[Path]:
+    """Files under the given paths, in a stable order; unreadable entries are reported, not fatal."""
+    files: list[Path] = []
+    for root in paths:
+        if root.is_dir():
+            for folder, dirs, names in os.walk(root, onerror=lambda e: report.failed.append((str(e.filename), f"cannot list folder ({e.strerror})"))):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # no symlinked dirs followed: no loops
+                for name in sorted(names):
+                    path = Path(folder) / name
+                    if name.startswith(".") or name.lower().startswith("readme"):
+                        continue
+                    if not supported(path):
+                        report.skipped.append((str(path), f"unsupported file type '{path.suffix or '(none)'}'"))
+                    else:
+                        files.append(path)
+        elif root.exists():
+            files.append(root)
+        else:
+            report.failed.append((str(root), "no such file or folder"))
+    return files
+
+
+def sha256_of(path: Path) -> str:
+    """Content hash of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def embed_text(info: SourceInfo, passage: Passage, count_tokens: Callable[[str], int] | None = None) -> str:
+    """The text the model embeds: a short context line, then the passage."""
+    context = f"{info.short_title} — {passage.section}" + (f" — {passage.heading}" if passage.heading else "")
+    return f"{context[:200]}\n{passage.text}"
+
+
+def ingest(
+    paths: Sequence[Path],
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    store: Store | None = None,
+    prune: bool = True,
+    progress: bool = False,
+) -> IngestReport:
+    """Bring the index in line with the files under `paths`."""
+    started = time.perf_counter()
+    report = IngestReport()
+    catalog = Catalog.load(settings.catalog)
+    store = store or Store(settings, create=True)
+    embedder = embedder or Embedder(settings)
+    with store.lock():
+        report.recovered = store.recover()
+        files = collect(paths, report)
+        known = {r.doc_id: r for r in store.docs()}
+        plans, seen = _plan(files, catalog, known, settings, store, report)
+        if plans:
+            _write(plans, catalog, settings, store, embedder, report, progress)
+        if prune:
+            roots = [p.resolve() for p in paths if p.is_dir()]
+            for record in known.values():
+                where = Path(record.path)
+                if record.doc_id not in seen and any(where.is_relative_to(r) for r in roots) and not where.exists():
+                    store.remove_doc(record.doc_id)
+                    report.removed.append(record.doc_id)
+        if report.added or report.changed or report.removed or report.recovered or store.bm25 is None:
+            store.rebuild_bm25()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _plan(files, catalog, known, settings, store, report):  # type: ignore[no-untyped-def]
+    plans: list[_Planned] = []
+    seen: dict[str, Path] = {}
+    limit = settings.max_file_mb * 1024 * 1024
+    for path in files:
+        try:
+            size = path.stat().st_size
+            if size > limit:
+                raise DocumentError(str(path), f"file is {size / 2**20:.1f} MB, over the {settings.max_file_mb} MB limit (IPQA_MAX_FILE_MB)")
+            if not os.access(path, os.R_OK):
+                raise DocumentError(str(path), "permission denied")
+            digest = sha256_of(path)
+        except DocumentError as exc:
+            report.failed.append((exc.path, exc.reason))
+            continue
+        except OSError as exc:
+            report.failed.append((str(path), f"cannot read file ({exc.strerror or exc})"))
+            continue
+        doc_id = catalog.doc_id_for(path)
+        if doc_id in seen:
+            report.failed.append((str(path), f"same document id '{doc_id}' as {seen[doc_id]} — rename one of them"))
+            continue
+        seen[doc_id] = path
+        record = known.get(doc_id)
+        if record and record.sha256 == digest:
+            report.unchanged.append(doc_id)
+            continue
+        plans.append(_Planned(path, doc_id, digest, size, "changed" if record else "added"))
+    return plans, seen
+
+
+def _write(plans, catalog, settings, store, embedder, report, progress) -> None:  # type: ignore[no-untyped-def]
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+    from tqdm import tqdm
+
+    prepared = []
+    for plan in plans:
+        t0 = time.perf_counter()
+        try:
+            doc = load(plan.path)
+        except DocumentError as exc:
+            report.failed.append((exc.path, exc.reason))
+            continue
+        t1 = time.perf_counter()
+        info = replace(catalog.info_for(plan.path, doc), file=str(plan.path.resolve()))
+        passages = chunk(doc, plan.doc_id, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
+        report.timings["parse"] += t1 - t0
+        report.timings["chunk"] += time.perf_counter() - t1
+        if not passages:
+            report.failed.append((str(plan.path), "no text to index"))
+            continue
+        report.warnings.extend((str(plan.path), w) for w in doc.warnings if not w.startswith("title:"))
+        prepared.append((plan, doc, info, passages))
+    total = sum(len(p[3]) for p in prepared)
+    bar = tqdm(total=total, unit="passage", desc="Embedding", disable=not progress or total < 64)
+    for plan, doc, info, passages in prepared:
+        texts = [embed_text(info, p) for p in passages]
+        shas = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        t0 = time.perf_counter()
+        reuse = store.old_vectors(plan.doc_id) if plan.status == "changed" else {}
+        todo = [i for i, s in enumerate(shas) if s not in reuse]
+        vectors: dict[int, list[float]] = {i: reuse[shas[i]] for i in range(len(shas)) if shas[i] in reuse}
+        batch = max(1, settings.embed_batch_size * 4)
+        for j in range(0, len(todo), batch):
+            part = todo[j : j + batch]
+            for i, vec in zip(part, embedder.embed([texts[i] for i in part])):
+                vectors[i] = vec
+            bar.update(len(part))
+        bar.update(len(passages) - len(todo))
+        t1 = time.perf_counter()
+        nodes = []
+        for i, p in enumerate(passages):
+            meta = {"doc_id": p.doc_id, "work_id": info.work_id, "jurisdiction": info.jurisdiction, "section": p.section, "start": p.start, "end": p.end, "embed_sha": shas[i]}
+            if p.page is not None:
+                meta["page"] = p.page
+            node = TextNode(id_=p.passage_id, text=p.text, metadata=meta, embedding=vectors[i])
+            node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=plan.doc_id)
+            nodes.append(node)
+        record = DocRecord(plan.doc_id, str(plan.path.resolve()), plan.sha256, plan.size, doc.file_type, info, len(passages), time.time(), doc.warnings)
+        store.write_doc(record, passages, nodes)
+        report.timings["embed"] += t1 - t0
+        report.timings["write"] += time.perf_counter() - t1
+        report.embedded += len(todo)
+        report.reused += len(passages) - len(todo)
+        (report.changed if plan.status == "changed" else report.added).append(plan.doc_id)
+    bar.close()

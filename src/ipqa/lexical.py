@@ -1,0 +1,103 @@
+"""BM25 over the stored passages (bm25s), with tokens for legal references and CJK bigrams."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from .chunking import cn_number
+
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+", re.I)
+_REF = re.compile(
+    r"(?P<kind>articles?|arts?\.|recitals?|§{1,2}|sections?|secs?\.|annex|chapter)\s*(?P<num>\d+[a-z]{0,6}(?:-\d+)?|[ivxlc]+\b)",
+    re.I,
+)
+_CN_REF = re.compile(r"第([零〇一二两三四五六七八九十百千]+)条")
+_STOP = set(
+    "a an and are as at be by for from has have how in is it its of on or that the this to was what when where which who "
+    "why will with does do did under can may shall must any all their there these those into about than other such".split()
+)
+
+
+def refs(text: str) -> list[str]:
+    """Normalised legal references in text: 'art:53', 'sec:107', 'rec:105', 'annex:xi'."""
+    out = []
+    for m in _REF.finditer(text):
+        kind = m.group("kind").lower()
+        key = "art" if kind.startswith("art") else "rec" if kind.startswith("rec") else "annex" if kind == "annex" else "ch" if kind == "chapter" else "sec"
+        out.append(f"{key}:{m.group('num').lower()}")
+    out.extend(f"art:{cn_number(m.group(1))}" for m in _CN_REF.finditer(text))
+    return out
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased words minus stopwords, CJK bigrams, plus reference tokens."""
+    tokens = []
+    for word in _WORD.findall(text.lower()):
+        if "\u3400" <= word[0] <= "\ufaff":
+            tokens.extend(word[i : i + 2] for i in range(max(1, len(word) - 1)))
+        elif word not in _STOP:
+            tokens.append(word)
+    tokens.extend(refs(text))
+    return tokens
+
+
+class Bm25Index:
+    """A bm25s index persisted beside the store, with the passage ids in index order."""
+
+    def __init__(self, ids: list[str], model) -> None:  # type: ignore[no-untyped-def]
+        self.ids = ids
+        self.model = model
+
+    @classmethod
+    def build(cls, items: Iterable[tuple[str, str]]) -> Bm25Index:
+        """Index (passage id, indexed text) pairs."""
+        import bm25s
+
+        ids, corpus = [], []
+        for pid, text in items:
+            ids.append(pid)
+            corpus.append(tokenize(text) or ["\x00empty"])
+        model = bm25s.BM25()
+        if corpus:
+            model.index(corpus, show_progress=False)
+        return cls(ids, model)
+
+    def save(self, folder: Path) -> None:
+        """Write to `folder` (replacing what was there)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.ids:
+            self.model.save(str(folder))
+        tmp = folder / "ids.json.tmp"
+        tmp.write_text(json.dumps(self.ids))
+        tmp.replace(folder / "ids.json")
+
+    @classmethod
+    def load(cls, folder: Path) -> Bm25Index | None:
+        """Read a saved index, or None when there is none."""
+        import bm25s
+
+        if not (folder / "ids.json").exists():
+            return None
+        ids = json.loads((folder / "ids.json").read_text())
+        model = bm25s.BM25.load(str(folder)) if ids else bm25s.BM25()
+        return cls(ids, model)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Top-k (passage id, score), best first; only positive scores."""
+        tokens = tokenize(query)
+        if not self.ids or not tokens:
+            return []
+        vocab = self.model.vocab_dict
+        known = [t for t in tokens if t in vocab]
+        if not known:
+            return []
+        import numpy as np
+
+        scores = self.model.get_scores(known)
+        k = min(k, len(self.ids))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]

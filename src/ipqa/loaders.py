@@ -1,0 +1,225 @@
+"""Loaders: PDF, HTML, Markdown and plain text to a `Document` with offsets, pages, headings."""
+
+from __future__ import annotations
+
+import re
+import warnings as pywarnings
+from pathlib import Path
+
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
+
+from .errors import DocumentError
+from .types import Document, Heading
+
+SUPPORTED = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+
+_DROP_TAGS = {"script", "style", "noscript", "template", "nav", "header", "footer", "iframe", "svg", "form", "button", "head", "object", "embed"}
+_BLOCK_TAGS = {
+    "p", "div", "li", "tr", "table", "tbody", "thead", "section", "article", "main", "aside", "blockquote",
+    "pre", "dt", "dd", "dl", "ul", "ol", "figure", "figcaption", "hr", "body", "caption", "address",
+} | {f"h{i}" for i in range(1, 7)}
+# EUR-Lex marks structure with classes rather than <h*> tags.
+_CLASS_LEVELS = {"oj-doc-ti": 1, "oj-ti-section-1": 2, "oj-ti-grseq-1": 2, "oj-ti-art": 3, "oj-ti-section-2": 3, "oj-sti-art": 4}
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
+_MD_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def supported(path: Path) -> bool:
+    """Whether ipqa has a loader for this file's type."""
+    return path.suffix.lower() in SUPPORTED
+
+
+def load(path: Path) -> Document:
+    """Load one file; raise `DocumentError` naming the file and the reason."""
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind is None:
+        raise DocumentError(str(path), f"unsupported file type '{path.suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED))})")
+    try:
+        data = path.read_bytes()
+    except PermissionError:
+        raise DocumentError(str(path), "permission denied") from None
+    except OSError as exc:
+        raise DocumentError(str(path), f"cannot read file ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise DocumentError(str(path), "empty file (no text)")
+    if kind == "pdf":
+        doc = _load_pdf(path, data)
+    else:
+        text, warnings = _decode(path, data)
+        doc = _load_html(path, text, warnings) if kind == "html" else _load_plain(path, text, kind, warnings)
+    if not doc.text.strip():
+        raise DocumentError(str(path), "no extractable text")
+    return doc
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, tuple[str, ...]]:
+    if b"\x00" in data[:8192]:
+        raise DocumentError(str(path), "binary file, not text (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig"), ()
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.chaos > 0.3:
+        raise DocumentError(str(path), "not UTF-8 and no other text encoding fits (binary file?)")
+    return str(best), (f"decoded as {best.encoding}, not UTF-8",)
+
+
+def _load_plain(path: Path, text: str, kind: str, warnings: tuple[str, ...]) -> Document:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _control_ratio(text) > 0.05:
+        raise DocumentError(str(path), "binary file, not text (too many control characters)")
+    if kind == "markdown":
+        # Blank out comments (provenance notes) but keep every offset in place.
+        text = _MD_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+        headings = tuple(Heading(m.start(), len(m.group(1)), m.group(2).strip()) for m in _MD_HEADING.finditer(text))
+    else:
+        headings = tuple(_text_headings(text))
+    return Document(str(path), text, kind, headings=headings, warnings=warnings)
+
+
+def _control_ratio(text: str) -> float:
+    sample = text[:20000]
+    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\t\f")
+    return bad / max(1, len(sample))
+
+
+def _text_headings(text: str) -> list[Heading]:
+    """Short title-like lines set off by blank lines count as headings in plain text."""
+    out = []
+    first = re.match(r"\s*([^\n]{3,200})\n\s*\n", text)
+    if first and not re.search(r"[.;,]$", first.group(1).strip()) and len(first.group(1).split()) <= 30:
+        out.append(Heading(first.start(1), 1, first.group(1).strip()))
+    for m in re.finditer(r"(?:^|\n\n)([^\n]{3,100})\n\n", text):
+        if out and m.start(1) == out[0].start:
+            continue
+        line = m.group(1).strip()
+        if line and not re.search(r"[.;:,]$", line) and len(line.split()) <= 14:
+            out.append(Heading(m.start(1), 2, line))
+    return out
+
+
+def _load_html(path: Path, html: str, warnings: tuple[str, ...]) -> Document:
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(html, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    blocks: list[tuple[str, int]] = []  # (text, heading level or 0)
+    current: list[str] = []
+
+    def flush(level: int = 0) -> None:
+        line = re.sub(r"\s+", " ", "".join(current)).strip()
+        current.clear()
+        if line:
+            blocks.append((line, level))
+
+    def walk(node: Tag, in_row: bool = False) -> None:
+        for child in node.children:
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                current.append(str(child))
+                continue
+            if not isinstance(child, Tag) or child.name in _DROP_TAGS:
+                continue
+            if child.name == "br":
+                flush()
+            elif child.name in ("tr", "table", "tbody", "thead"):
+                # A table row is one line: "(a)" and its text stay together.
+                flush()
+                walk(child, in_row=child.name == "tr")
+                flush()
+            elif in_row and child.name in _BLOCK_TAGS:
+                walk(child, in_row)
+                current.append(" ")
+            elif child.name in _BLOCK_TAGS or _heading_level(child):
+                flush()
+                walk(child)
+                flush(_heading_level(child))
+            else:
+                walk(child, in_row)
+                if child.name in ("td", "th"):
+                    current.append(" ")
+
+    walk(soup.body or soup)
+    flush()
+    parts: list[str] = []
+    headings: list[Heading] = []
+    offset = 0
+    for line, level in blocks:
+        if level:
+            headings.append(Heading(offset, level, line))
+        parts.append(line)
+        offset += len(line) + 1
+    text = "\n".join(parts)
+    if not text.strip():
+        raise DocumentError(str(path), "HTML has no visible text (only scripts, styles or markup)")
+    if title:
+        warnings = warnings + (f"title:{title}",)
+    return Document(str(path), text, "html", headings=tuple(headings), warnings=warnings)
+
+
+def _heading_level(tag: Tag) -> int:
+    if re.fullmatch(r"h[1-6]", tag.name):
+        return int(tag.name[1])
+    for cls in tag.get("class") or ():
+        if cls in _CLASS_LEVELS:
+            return _CLASS_LEVELS[cls]
+    return 0
+
+
+def _load_pdf(path: Path, data: bytes) -> Document:
+    import io
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(str(path), "encrypted PDF (password required)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AssertionError, IndexError) as exc:
+        raise DocumentError(str(path), f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # pypdf raises assorted errors on damaged files
+        if "crypt" in str(exc).lower():
+            raise DocumentError(str(path), "encrypted PDF (cannot be decrypted here)") from None
+        raise DocumentError(str(path), f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
+    if not pages:
+        raise DocumentError(str(path), "PDF has no pages")
+    pages = _strip_page_furniture(pages)
+    if sum(len(p.strip()) for p in pages) < 20:
+        raise DocumentError(str(path), "no extractable text (scanned PDF?) — OCR needed")
+    starts, parts, offset = [], [], 0
+    for page in pages:
+        starts.append(offset)
+        parts.append(page)
+        offset += len(page) + 2
+    text = "\n\n".join(parts)
+    title = ""
+    try:
+        title = str((reader.metadata or {}).get("/Title") or "")
+    except Exception:  # metadata of damaged files is optional
+        pass
+    return Document(str(path), text, "pdf", page_starts=tuple(starts), warnings=(f"title:{title}",) if title else ())
+
+
+def _strip_page_furniture(pages: list[str]) -> list[str]:
+    """Drop court-paper line numbers and header/footer lines repeated on most pages."""
+    split = [p.replace("\r", "").split("\n") for p in pages]
+    counts: dict[str, int] = {}
+    for lines in split:
+        for line in {ln.strip() for ln in lines[:40] + lines[-5:]}:
+            counts[line] = counts.get(line, 0) + 1
+    repeated = {ln for ln, c in counts.items() if ln and len(pages) >= 4 and c >= 0.6 * len(pages) and not ln.isdigit()}
+    out = []
+    for lines in split:
+        kept = [ln for ln in lines if not re.fullmatch(r"\s*\d{1,2}\s*", ln) and ln.strip() not in repeated]
+        out.append("\n".join(kept).strip("\n"))
+    return out

@@ -1,0 +1,98 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank, one hit per provision of a work."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .embedding import Embedder
+from .lexical import refs
+from .settings import Settings
+from .store import Store
+from .types import Hit
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some jurisdictions and/or documents (empty = all)."""
+
+    jurisdictions: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+
+    def allows(self, doc_id: str, jurisdiction: str) -> bool:
+        """Whether a passage of this document passes."""
+        return (not self.doc_ids or doc_id in self.doc_ids) and (not self.jurisdictions or jurisdiction in self.jurisdictions)
+
+
+def section_refs(section: str) -> set[str]:
+    """Reference tokens a section label answers to ('Article 53' -> {'art:53'})."""
+    return set(refs(section.replace("§", "§ ")))
+
+
+def retrieve(question: str, *, store: Store, embedder: Embedder, settings: Settings, top_k: int | None = None, filters: Filters | None = None) -> list[Hit]:
+    """Best passages for a question, fused from dense and BM25 rankings."""
+    k = top_k or settings.top_k
+    pool = max(4 * k, 24)
+    filters = filters or Filters()
+    infos = {r.doc_id: r.info for r in store.docs()}
+    dense = _dense(question, store, embedder, pool, filters)
+    bm25 = [
+        pid for pid, _ in (store.bm25.search(question, pool * 4) if store.bm25 else [])
+    ]
+    passages = store.passages(list({*dense.keys(), *bm25}))
+    bm25 = [pid for pid in bm25 if pid in passages and filters.allows(passages[pid].doc_id, infos[passages[pid].doc_id].jurisdiction)][:pool]
+    wanted = set(refs(question))
+    scores: dict[str, float] = {}
+    dense_rank = {pid: r for r, pid in enumerate(dense)}
+    bm25_rank = {pid: r for r, pid in enumerate(bm25)}
+    for ranking in (list(dense), bm25):
+        for rank, pid in enumerate(ranking):
+            scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+    if wanted:
+        # A passage labelled with the asked-for provision ranks as if first in a third list.
+        matching = [pid for pid in sorted(scores, key=lambda p: -scores[p]) if section_refs(passages[pid].section) & wanted]
+        for rank, pid in enumerate(matching):
+            scores[pid] += 1.0 / (RRF_K + rank + 1)
+    ordered = sorted(scores, key=lambda p: -scores[p])
+    hits: list[Hit] = []
+    owner: dict[tuple[str, str], str] = {}  # provision or text of a work -> the rendition that has it
+    for pid in ordered:
+        p = passages[pid]
+        work = infos[p.doc_id].work_id
+        keys = [(work, "sub:" + p.meta.get("sub", p.section)), (work, "text:" + _squash(p.text)[:200])]
+        # Two renditions of one act (HTML and PDF): never the same provision twice.
+        if any(owner.get(key, p.doc_id) != p.doc_id for key in keys):
+            continue
+        for key in keys:
+            owner.setdefault(key, p.doc_id)
+        hits.append(Hit(p, scores[pid], dense_rank.get(pid), bm25_rank.get(pid), dense.get(pid)))
+        if len(hits) >= k:
+            break
+    return hits
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\W+", "", text.lower())
+
+
+def _dense(question: str, store: Store, embedder: Embedder, n: int, filters: Filters) -> dict[str, float]:
+    """Passage id -> cosine similarity, best first."""
+    from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters, VectorStoreQuery
+
+    conditions = []
+    if filters.doc_ids:
+        conditions.append(MetadataFilter(key="doc_id", value=list(filters.doc_ids), operator=FilterOperator.IN))
+    if filters.jurisdictions:
+        conditions.append(MetadataFilter(key="jurisdiction", value=list(filters.jurisdictions), operator=FilterOperator.IN))
+    query = VectorStoreQuery(
+        query_embedding=embedder.embed_query(question),
+        similarity_top_k=n,
+        filters=MetadataFilters(filters=conditions) if conditions else None,
+    )
+    result = store.vector_store.query(query)
+    # LlamaIndex reports exp(-distance); with cosine distance that is exp(cos - 1).
+    return {pid: 1.0 + math.log(max(sim, 1e-12)) for pid, sim in zip(result.ids or [], result.similarities or [])}
+

@@ -1,0 +1,60 @@
+"""The one Settings object: built once at the entry point, passed down."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Configuration from `IPQA_*` environment variables or `ipqa.toml`."""
+
+    model_config = SettingsConfigDict(env_prefix="IPQA_", toml_file="ipqa.toml", extra="ignore")
+
+    data_dir: Path = Field(Path(".ipqa"), description="Where the index and its bookkeeping live.")
+    corpus_dir: Path = Field(Path("corpus"), description="Folder `make run` ingests.")
+    catalog: Path = Field(
+        Path(__file__).resolve().parents[2] / "ingest" / "sources.toml",
+        description="Catalog of known documents (title, publisher, jurisdiction, date, URL).",
+    )
+    embed_model: str = Field(
+        DEFAULT_MODEL,
+        description="sentence-transformers model: `bundled:all-MiniLM-L6-v2` or a local path/name.",
+    )
+    embed_batch_size: int = Field(32, description="Passages per embedding batch.")
+    embed_device: str = Field("cpu", description="Torch device for the embedder.")
+    chunk_tokens: int = Field(200, description="Max word pieces of passage text (model window 256).")
+    chunk_overlap: int = Field(32, description="Word pieces carried over between size-split chunks.")
+    chroma_url: str | None = Field(None, description="http://host:port of a Chroma server; embedded store if unset.")
+    top_k: int = Field(6, description="Passages retrieved per question.")
+    min_score: float = Field(0.3, description="Evidence strength below which ipqa abstains.")
+    max_citations: int = Field(4, description="Most sentences quoted in an extractive answer.")
+    max_file_mb: int = Field(20, description="Largest file accepted by ingest or upload, in MB.")
+    host: str = Field("127.0.0.1", description="Interface `ipqa serve` binds.")
+    port: int = Field(7860, description="Port `ipqa serve` binds.")
+    auth: str | None = Field(None, description="`user:password` required by the web UI.")
+    debug: bool = Field(False, description="Show tracebacks.")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def]
+        from pydantic_settings import TomlConfigSettingsSource
+
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @property
+    def index_name(self) -> str:
+        """Collection name encoding model and chunking, so old and new vectors never mix."""
+        slug = re.sub(r"[^a-z0-9]+", "-", self.embed_model.lower()).strip("-")[-32:]
+        digest = hashlib.sha1(f"{self.embed_model}|{self.chunk_tokens}|{self.chunk_overlap}".encode()).hexdigest()[:8]
+        return f"ipqa-{slug}-{digest}".strip("-")[:60]
+
+    @property
+    def index_dir(self) -> Path:
+        """Directory of this model/chunking's index state."""
+        return self.data_dir / self.index_name

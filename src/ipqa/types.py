@@ -1,0 +1,132 @@
+"""Small frozen records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What the catalog (or the file itself) says about a document."""
+
+    doc_id: str
+    title: str
+    short_title: str
+    work_id: str
+    publisher: str = ""
+    jurisdiction: str = ""
+    date: str = ""
+    url: str = ""
+    kind: str = ""
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading found by the loader: offset into the document text, level, text."""
+
+    start: int
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded document: its extracted text, page starts (PDF) and headings."""
+
+    path: str
+    text: str
+    file_type: str
+    page_starts: tuple[int, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding character `offset`, or None for paginated-less documents."""
+        if not self.page_starts:
+            return None
+        import bisect
+
+        return bisect.bisect_right(self.page_starts, offset)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One chunk of a document, stored and retrieved as a unit."""
+
+    passage_id: str
+    doc_id: str
+    text: str
+    section: str
+    start: int
+    end: int
+    page: int | None = None
+    heading: str = ""
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its fused score and per-retriever ranks."""
+
+    passage: Passage
+    score: float
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A `[n]` marker: the quoted span and everything needed to check it."""
+
+    n: int
+    passage_id: str
+    doc_id: str
+    work_id: str
+    title: str
+    section: str
+    page: int | None
+    quote: str
+    quote_start: int
+    quote_end: int
+    doc_start: int
+    doc_end: int
+    passage: str
+    url: str
+    file: str
+    jurisdiction: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer with its citations and the passages it was built from."""
+
+    question: str
+    text: str
+    answered: bool
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    engine: str = "extractive"
+    notice: str = ""
+    flags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (`ipqa ask --json`)."""
+        data = asdict(self)
+        data["hits"] = [
+            {
+                "passage_id": h.passage.passage_id,
+                "doc_id": h.passage.doc_id,
+                "section": h.passage.section,
+                "page": h.passage.page,
+                "score": h.score,
+                "dense_rank": h.dense_rank,
+                "bm25_rank": h.bm25_rank,
+                "cited": any(c.passage_id == h.passage.passage_id for c in self.citations),
+            }
+            for h in self.hits
+        ]
+        return data

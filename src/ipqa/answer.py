@@ -137,10 +137,19 @@ def _candidates(hits: Sequence[Hit], weights: dict[str, float], wanted: set[str]
     for i, hit in enumerate(hits):
         prior = 0.12 / (1 + i) + (0.25 if section_refs(hit.passage.section) & wanted else 0.0)
         for s, e in sentence_spans(hit.passage.text):
-            if hit.passage.text[s:e] in (hit.passage.section, hit.passage.heading):
+            if _is_heading(hit.passage.text[s:e], hit.passage):
                 continue
             quotes.append(Quote(i, s, e, score_sentence(hit.passage.text[s:e], weights) + prior))
     return sorted(quotes, key=lambda q: -q.score)
+
+
+def _is_heading(sentence: str, passage) -> bool:  # type: ignore[no-untyped-def]
+    """The section's own heading line (labels may be truncated with '…')."""
+    for label in (passage.section, passage.heading):
+        stem = label.rstrip("…")
+        if label and (sentence == label or (len(stem) >= 20 and sentence.startswith(stem))):
+            return True
+    return False
 
 
 def _choose(quotes: Sequence[Quote], hits: Sequence[Hit], limit: int) -> list[Quote]:

@@ -85,7 +85,9 @@ class Embedder:
             return []
         self.calls += 1
         self.texts_embedded += len(texts)
-        return self.model.get_text_embedding_batch(list(texts))
+        # Straight to sentence-transformers: it sorts by length and batches; no per-text overhead.
+        vectors = self.model._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
         """Vector of one query."""

@@ -1,0 +1,67 @@
+"""Shared fixtures: real bundled model, real Chroma in temp dirs, real documents from ../shared/corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from ipqa.api import Assistant  # noqa: E402
+from ipqa.embedding import Embedder  # noqa: E402
+from ipqa.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "corpus"
+DATA = Path(__file__).parent / "data"
+
+# The four documents the core tests ask about (about 2,300 passages: embedded once per run).
+CORE_DOCS = [
+    "eu-ai-act-2024-1689.html",
+    "wipo-berne-convention.md",
+    "us-17usc-title17-copyright.md",
+    "us-ndcal-bartz-v-anthropic-2025-fair-use-order.pdf",
+]
+
+
+def shared_doc(name: str) -> Path:
+    """A document of ../shared/corpus (tests fail loudly if the shared corpus is missing)."""
+    path = SHARED / name
+    assert path.exists(), f"{path} missing — tests need ../shared/corpus beside the repository"
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real bundled all-MiniLM-L6-v2, loaded once."""
+    return Embedder(Settings())
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings whose index lives in this test's temp dir."""
+    return Settings(data_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def core(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
+    """An index of the AI Act (HTML), Berne, Title 17 and the Bartz PDF; shared, read-only."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("core") / "index")
+    assistant = Assistant(settings, embedder=embedder)
+    report = assistant.ingest([shared_doc(n) for n in CORE_DOCS])
+    assert not report.failed, report.failed
+    return assistant
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
+    """A small index (WCT, phonograms convention, the commentary): fast, shared, read-only."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("small") / "index")
+    assistant = Assistant(settings, embedder=embedder)
+    names = ["wipo-copyright-treaty-wct-1996.md", "wipo-phonograms-convention-1971.md", "wipo-japan-ai-ip-2026-commentary.txt"]
+    report = assistant.ingest([shared_doc(n) for n in names])
+    assert not report.failed, report.failed
+    return assistant

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -58,6 +58,22 @@ class Assistant:
         """Answer a question with citations (or abstain)."""
         filters = Filters(tuple(jurisdictions), tuple(doc_ids))
         return answer(question, store=self.store, embedder=self.embedder, settings=self.settings, history=history, filters=filters, top_k=top_k)
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: Sequence[tuple[str, str]] = (),
+        jurisdictions: Sequence[str] = (),
+        doc_ids: Sequence[str] = (),
+        top_k: int | None = None,
+    ) -> Iterator[tuple[str, Answer | None]]:
+        """Yield the answer text as it grows, then (full text, Answer) last."""
+        result = self.ask(question, history=history, jurisdictions=jurisdictions, doc_ids=doc_ids, top_k=top_k)
+        words = result.text.split(" ")
+        for i in range(8, len(words), 8):
+            yield " ".join(words[:i]), None
+        yield result.text, result
 
     def ingest(self, paths: Sequence[Path], *, prune: bool = True, progress: bool = False) -> IngestReport:
         """Bring the index in line with these files/folders."""

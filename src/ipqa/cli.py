@@ -123,6 +123,45 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
     launch(settings, assistant=_assistant(ctx))
 
 
+@cli.command("eval")
+@click.option("--set", "eval_set", type=click.Path(path_type=Path), default=Path("eval/questions.jsonl"), show_default=True, help="Eval file (JSONL).")
+@click.option("--corpus", type=click.Path(path_type=Path), help="Folder of documents to ingest first (default: the corpus folder).")
+@click.option("--index-dir", type=click.Path(path_type=Path), help="Index for the eval (default: <data-dir>/eval, reused incrementally).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=Path("eval/reports/latest.json"), show_default=True)
+@click.option("--md", "md_out", type=click.Path(path_type=Path), default=Path("eval/reports/latest.md"), show_default=True)
+@click.option("--html", "html_out", type=click.Path(path_type=Path), default=Path("eval/reports/latest.html"), show_default=True)
+@click.option("--gate", type=click.Path(path_type=Path, exists=True), help="TOML thresholds; exit 1 when a metric misses one.")
+@click.pass_context
+def eval_cmd(ctx: click.Context, eval_set: Path, corpus: Path | None, index_dir: Path | None, json_out: Path, md_out: Path, html_out: Path, gate: Path | None) -> None:
+    """Measure retrieval and citation accuracy on an eval set."""
+    from . import evaluate
+    from .api import Assistant
+
+    questions = evaluate.load_set(eval_set)
+    base = _settings(ctx)
+    settings = base.model_copy(update={"data_dir": index_dir or base.data_dir / "eval"})
+    assistant = Assistant(settings, embedder=_assistant(ctx).embedder)
+    report = assistant.ingest([corpus or base.corpus_dir], progress=sys.stderr.isatty())
+    click.echo(f"index: {report.summary()}", err=True)
+    for path, reason in report.failed:
+        click.echo(f"failed: {path}: {reason}", err=True)
+    questions = evaluate.resolve(questions, assistant)
+    results = evaluate.run(assistant, questions, progress=sys.stderr.isatty())
+    for out, text in ((json_out, json.dumps(results, ensure_ascii=False, indent=1)), (md_out, evaluate.markdown_report(results)), (html_out, evaluate.html_report(results))):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    for key, label in evaluate.METRIC_LABELS.items():
+        click.echo(f"{label:30} {evaluate._fmt(results['overall'].get(key))}")
+    click.echo(f"reports: {md_out}, {html_out}, {json_out}")
+    if gate:
+        failures = evaluate.check_gate(results, gate)
+        for failure in failures:
+            click.echo(f"below threshold: {failure}", err=True)
+        if failures:
+            ctx.exit(1)
+        click.echo(f"gate passed: {gate}")
+
+
 def main() -> None:
     """Entry point: one clear line and a non-zero exit on any ipqa error."""
     try:

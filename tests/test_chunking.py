@@ -1,0 +1,77 @@
+"""Chunk boundaries and labels: pure functions over real documents and small texts."""
+
+from pathlib import Path
+
+from conftest import shared_doc
+
+from ipqa.chunking import chunk, cn_number, label_with_path, scan_markers, sections, structural_label
+from ipqa.embedding import Embedder
+from ipqa.loaders import load
+from ipqa.types import Document, Heading
+
+
+def test_structural_labels() -> None:
+    assert structural_label("### Article  53  ") == ("Article 53", False)
+    assert structural_label("Article 6bis") == ("Article 6bis", False)
+    assert structural_label("#### § 107. Limitations on exclusive rights: Fair use") == ("§ 107", False)
+    assert structural_label("第二十四条") == ("Article 24 (第二十四条)", False)
+    assert structural_label("CHAPTER V") == ("Chapter V", True)
+    assert structural_label("Combating Piracy and WIPO’s Role") is None
+    assert cn_number("二十四") == 24 and cn_number("十") == 10 and cn_number("一百零五") == 105
+
+
+def test_marker_path_gives_paragraph_and_point() -> None:
+    text = "1. Providers shall:\n(a) draw up documentation;\n(b) make information available;\n(c) put in place a policy to comply with Union law on copyright"
+    path = scan_markers(text)
+    assert label_with_path("Article 53", path) == "Article 53(1)(c)"
+    assert label_with_path("Article 53", scan_markers(text + "\n2. The obligations")) == "Article 53(2)"
+    assert label_with_path("Recital 105", path) == "Recital 105"
+
+
+def test_sections_follow_markdown_articles() -> None:
+    text = "# T\n\n### Article 1\n\nFirst.\n\n### Article 2\n\n#### Scope\n\nSecond."
+    doc = Document("t.md", text, "markdown", headings=(Heading(0, 1, "T"), Heading(5, 3, "Article 1"), Heading(26, 3, "Article 2"), Heading(39, 4, "Scope")))
+    got = [(s.label, s.title) for s in sections(doc)]
+    assert got == [("T", ""), ("Article 1", ""), ("Article 2", "Scope")]
+
+
+def test_passages_fit_the_window_and_slice_the_text(embedder: Embedder) -> None:
+    doc = load(shared_doc("wipo-berne-convention.md"))
+    passages = chunk(doc, "berne", embedder.count_tokens, 200, 32)
+    assert len(passages) > 50
+    for p in passages:
+        assert doc.text[p.start : p.end] == p.text
+        assert embedder.count_tokens(p.text) <= 200
+    labels = {p.section for p in passages}
+    assert {"Article 7", "Article 9", "Article 6bis"} <= labels
+    # Stable ids: chunking the same text again gives the same ids.
+    assert [p.passage_id for p in chunk(doc, "berne", embedder.count_tokens, 200, 32)] == [p.passage_id for p in passages]
+
+
+def test_eu_recitals_and_articles_are_labelled(embedder: Embedder) -> None:
+    doc = load(shared_doc("eu-ai-act-2024-1689.html"))
+    passages = chunk(doc, "ai-act", embedder.count_tokens, 200, 32)
+    labels = {p.section for p in passages}
+    assert {"Recital 105", "Article 53", "Article 50", "Annex XI"} <= labels
+    art53 = [p for p in passages if p.section == "Article 53"]
+    assert any("copyright" in p.text for p in art53)
+    assert "Article 53(1)" in {p.meta["sub"] for p in art53} or any(p.meta["sub"].startswith("Article 53(1)") for p in art53)
+
+
+def test_pdf_passages_carry_pages(embedder: Embedder) -> None:
+    doc = load(shared_doc("us-ndcal-bartz-v-anthropic-2025-fair-use-order.pdf"))
+    passages = chunk(doc, "bartz", embedder.count_tokens, 200, 32)
+    pages = [p.page for p in passages]
+    assert pages[0] == 1 and max(pages) >= 30 and pages == sorted(pages)
+
+
+def test_chinese_articles(embedder: Embedder) -> None:
+    doc = load(shared_doc("cn-copyright-law-2020-zh.md"))
+    labels = {p.section for p in chunk(doc, "cn", embedder.count_tokens, 200, 32)}
+    assert "Article 24 (第二十四条)" in labels
+
+
+def test_plain_text_headings_become_sections(embedder: Embedder) -> None:
+    doc = load(Path(__file__).parents[1] / "corpus" / "wipo-japan-ai-ip-2026-commentary.txt")
+    labels = [p.section for p in chunk(doc, "c", embedder.count_tokens, 200, 32)]
+    assert "Combating Piracy and WIPO’s Role" in labels

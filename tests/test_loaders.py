@@ -1,0 +1,61 @@
+"""Loaders on real files and on broken ones: each failure names the file and the reason."""
+
+from pathlib import Path
+
+import pytest
+from conftest import DATA, shared_doc
+
+from ipqa.errors import DocumentError
+from ipqa.loaders import load
+
+
+def test_html_keeps_headings_and_drops_scripts() -> None:
+    doc = load(shared_doc("eu-ai-act-2024-1689.html"))
+    assert any(h.text == "Article 53" for h in doc.headings)
+    assert "<script" not in doc.text and "function(" not in doc.text
+    # A table row "(a)" + its text is one line.
+    assert "\n(a) draw up and keep up-to-date the technical documentation of the model" in doc.text
+
+
+def test_pdf_keeps_pages_and_drops_line_numbers() -> None:
+    doc = load(shared_doc("eu-ai-act-2024-1689.pdf"))
+    assert len(doc.page_starts) == 144
+    at = doc.text.find("Obligations for providers of general-purpose AI models\nArticle 53")
+    assert at > 0 and doc.page_at(at) == 84
+
+
+def test_markdown_offsets_match_the_file() -> None:
+    path = shared_doc("wto-trips-agreement.md")
+    doc = load(path)
+    raw = path.read_text(encoding="utf-8")
+    assert len(doc.text) == len(raw)
+    i = raw.find("### Article  13")
+    assert doc.text[i : i + 15] == "### Article  13"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("empty.txt", "empty file (no text)"),
+        ("corrupt.pdf", "corrupt or unreadable PDF"),
+        ("binary.txt", "binary file, not text"),
+    ],
+)
+def test_bad_files_name_the_reason(name: str, reason: str) -> None:
+    with pytest.raises(DocumentError) as err:
+        load(DATA / name)
+    assert str(DATA / name) in str(err.value)
+    assert reason in err.value.reason
+
+
+def test_unsupported_type(tmp_path: Path) -> None:
+    path = tmp_path / "memo.docx"
+    path.write_bytes(b"PK\x03\x04")
+    with pytest.raises(DocumentError, match=r"memo.docx: unsupported file type '.docx'"):
+        load(path)
+
+
+def test_latin1_is_decoded_and_reported() -> None:
+    doc = load(DATA / "latin1.txt")
+    assert "protège" in doc.text
+    assert any("not UTF-8" in w for w in doc.warnings)

@@ -1,0 +1,680 @@
+"""Web chat: `build_app()` constructs the Gradio UI over the library API, `launch()` serves it."""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import os
+import re
+import shutil
+import sys
+import threading
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlparse
+
+# Before gradio is imported: no usage analytics and no version check, ever.
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+import gradio as gr  # noqa: E402
+
+from .api import Assistant  # noqa: E402
+from .errors import ConfigError, IpqaError  # noqa: E402
+from .loaders import SUPPORTED  # noqa: E402
+from .settings import Settings  # noqa: E402
+from .types import Answer, Citation, Hit, SourceInfo  # noqa: E402
+
+Chat = list[dict[str, str]]
+Progress = Callable[..., Any]
+
+TITLE = "ipqa — IP-policy questions, verifiable answers"
+EMPTY_PANEL = (
+    '<div class="ipqa-panel ipqa-empty"><p><strong>Sources</strong></p>'
+    "<p>Every <span class=\"ipqa-chip\">[n]</span> in an answer links to the exact passage it quotes. "
+    "Click one to see the passage here, with the quoted words highlighted.</p></div>"
+)
+NO_SOURCE_HINT = "Nothing is cited. The closest passages that were retrieved are listed beside the chat."
+SEARCHING = '<span class="ipqa-pending">Searching the sources…</span>'
+# Files served inline from the app's own origin must not be able to run script there.
+LINKABLE_TYPES = {".pdf", ".txt", ".md", ".markdown"}
+EXAMPLES = {
+    "wipo-copyright-treaty-wct-1996": "Are computer programs protected as literary works?",
+    "wipo-japan-ai-ip-2026-commentary": "What did Japan and WIPO discuss about AI and intellectual property?",
+    "eu-ai-act-2024-1689": "What does Article 53 of the AI Act require of general-purpose AI model providers regarding copyright?",
+    "us-17usc-title17-copyright": "What are the fair use factors in § 107?",
+    "wipo-berne-convention": "How long does copyright protection last under the Berne Convention?",
+    "wto-trips-agreement": "What does TRIPS Article 13 say about limitations and exceptions?",
+    "us-ndcal-bartz-v-anthropic-2025-fair-use-order": "Was training on lawfully purchased books fair use in Bartz v. Anthropic?",
+    "wipo-phonograms-convention-1971": "What does the Phonograms Convention protect producers of phonograms against?",
+}
+N_EXAMPLES = 4
+DOC_HEADERS = ["Title", "Document id", "Type", "Jurisdiction", "Passages", "Ingested at"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One answered question, with what is needed to redraw its sources later."""
+
+    question: str
+    answer: Answer
+    infos: dict[str, SourceInfo] = field(default_factory=dict, compare=False, hash=False)
+
+
+# -- rendering (pure functions; all document text goes through `_esc`) ----------------------
+
+
+def _esc(text: str) -> str:
+    """HTML-escape document or user text; braces and `$` too, so no template engine sees them."""
+    return html.escape(text, quote=True).replace("{", "&#123;").replace("}", "&#125;").replace("$", "&#36;")
+
+
+def _paragraphs(escaped: str) -> str:
+    parts = [p.strip() for p in escaped.split("\n\n") if p.strip()]
+    return "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in parts)
+
+
+def _marker_pattern(text: str) -> re.Pattern[str]:
+    # The extractive answer puts markers right after a closing quote; a bare "[2]" inside a
+    # quoted passage (a footnote) is document text, not a citation.
+    return re.compile(r"(?<=” )\[(\d+)\]") if "” [" in text else re.compile(r"\[(\d+)\]")
+
+
+def cite_link(turn_index: int, c: Citation) -> str:
+    """A clickable `[n]` that selects citation n of this turn in the sources panel."""
+    where = f"{c.title} — {c.section}" + (f", p. {c.page}" if c.page else "")
+    return (
+        f'<a class="ipqa-cite" href="#ipqa-src-{turn_index}-{c.n}" '
+        f'title="{_esc(where)}">[{c.n}]</a>'
+    )
+
+
+def answer_html(text: str, turn_index: int, answer: Answer | None = None) -> str:
+    """Chat bubble of an answer: escaped text, `[n]` as links (once the answer is complete)."""
+    if answer is not None and not answer.answered:
+        return (
+            f'<div class="ipqa-refusal"><strong>{_esc(answer.text)}</strong>'
+            f'<div class="ipqa-refusal-hint">{_esc(answer.notice or NO_SOURCE_HINT)}</div></div>'
+        )
+    body = _esc(text)
+    if answer is None:
+        return f'<div class="ipqa-answer ipqa-streaming">{_paragraphs(body)}</div>'
+    by_n = {c.n: c for c in answer.citations}
+    body = _marker_pattern(body).sub(lambda m: cite_link(turn_index, by_n[int(m[1])]) if int(m[1]) in by_n else m[0], body)
+    sources = "".join(
+        f'<li>{cite_link(turn_index, c)} {_esc(c.title)} — {_esc(c.section)}{f", p. {c.page}" if c.page else ""}</li>'
+        for c in answer.citations
+    )
+    notice = f'<div class="ipqa-notice">{_esc(answer.notice)}</div>' if answer.notice else ""
+    return f'<div class="ipqa-answer">{_paragraphs(body)}{notice}<ul class="ipqa-msg-sources">{sources}</ul></div>'
+
+
+def highlighted_passage(c: Citation) -> str:
+    """The cited passage, escaped, with the quoted span in `<mark>`."""
+    start, end = c.quote_start, c.quote_end
+    if not (0 <= start <= end <= len(c.passage)) or c.passage[start:end] != c.quote:
+        found = c.passage.find(c.quote)
+        start, end = (found, found + len(c.quote)) if found >= 0 else (len(c.passage), len(c.passage))
+    return f"{_esc(c.passage[:start])}<mark>{_esc(c.passage[start:end])}</mark>{_esc(c.passage[end:])}"
+
+
+def file_href(path: str) -> str | None:
+    """Link to a local document through the app's file route (None for types that could run script)."""
+    if not path or Path(path).suffix.lower() not in LINKABLE_TYPES:
+        return None
+    return "gradio_api/file=" + quote(path)
+
+
+def _links(url: str, file: str) -> str:
+    parts = []
+    if urlparse(url).scheme in ("http", "https"):
+        parts.append(f'<a href="{_esc(url)}" target="_blank" rel="noopener noreferrer">Official source ↗</a>')
+    else:
+        parts.append('<span class="ipqa-muted">No official URL in the catalog</span>')
+    href = file_href(file)
+    if href:
+        parts.append(f'<a href="{_esc(href)}" target="_blank" rel="noopener noreferrer" title="{_esc(file)}">Local file: {_esc(Path(file).name)}</a>')
+    elif file:
+        parts.append(f'<span class="ipqa-muted" title="{_esc(file)}">Local file: <code>{_esc(file)}</code></span>')
+    return '<div class="ipqa-links">' + " · ".join(parts) + "</div>"
+
+
+def citation_card(c: Citation, turn_index: int, selected: bool = False) -> str:
+    """Side-panel card: title, jurisdiction, date, section, page, highlighted passage, links."""
+    meta = [("Jurisdiction", c.jurisdiction), ("Date", c.date), ("Section", c.section), ("Page", str(c.page) if c.page else "")]
+    meta_html = "".join(f'<span><span class="ipqa-k">{k}</span> {_esc(v)}</span>' for k, v in meta if v)
+    return (
+        f'<div class="ipqa-card{" selected" if selected else ""}" id="ipqa-src-{turn_index}-{c.n}" data-n="{c.n}">'
+        f'<div class="ipqa-card-head">{cite_link(turn_index, c)}<span class="ipqa-title">{_esc(c.title)}</span></div>'
+        f'<div class="ipqa-meta">{meta_html}</div>'
+        f'<blockquote class="ipqa-passage">{highlighted_passage(c)}</blockquote>'
+        f"{_links(c.url, c.file)}</div>"
+    )
+
+
+def hit_item(hit: Hit, info: SourceInfo | None) -> str:
+    """A retrieved-but-uncited passage: where it is, and its text on demand."""
+    p = hit.passage
+    title = info.title if info else p.doc_id
+    where = _esc(p.section) + (f", p. {p.page}" if p.page else "")
+    return (
+        f'<details class="ipqa-hit"><summary><span class="ipqa-title">{_esc(title)}</span> — {where}</summary>'
+        f'<blockquote class="ipqa-passage">{_esc(p.text)}</blockquote>'
+        f"{_links(info.url if info else '', info.file if info else '')}</details>"
+    )
+
+
+def render_panel(turn: Turn, turn_index: int, selected: int | None = None) -> str:
+    """Sources of one answer: cited passages first, then those retrieved but not cited."""
+    a = turn.answer
+    cited_ids = {c.passage_id for c in a.citations}
+    out = [f'<div class="ipqa-panel" data-turn="{turn_index}">', f'<div class="ipqa-panel-q">Sources for “{_esc(turn.question)}”</div>']
+    if a.answered:
+        out.append(f'<h4 class="ipqa-h">Cited sources <span class="ipqa-count">{len(a.citations)}</span></h4>')
+        out.extend(citation_card(c, turn_index, c.n == selected) for c in a.citations)
+    else:
+        out.append(f'<div class="ipqa-refusal"><strong>{_esc(a.text)}</strong><div class="ipqa-refusal-hint">Nothing is cited.</div></div>')
+    uncited = [h for h in a.hits if h.passage.passage_id not in cited_ids]
+    if uncited:
+        out.append(f'<h4 class="ipqa-h">Retrieved, not cited <span class="ipqa-count">{len(uncited)}</span></h4>')
+        out.extend(hit_item(h, turn.infos.get(h.passage.doc_id)) for h in uncited)
+    out.append("</div>")
+    return "".join(out)
+
+
+def notice_html(text: str) -> str:
+    """An error or hint in the chat (never an exception's repr)."""
+    return f'<div class="ipqa-notice">{_esc(text)}</div>'
+
+
+def copy_text(answer: Answer) -> str:
+    """Plain text of an answer with its sources, for the clipboard."""
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("\nSources:")
+    for c in answer.citations:
+        where = f", p. {c.page}" if c.page else ""
+        lines.append(f"[{c.n}] {c.title} — {c.section}{where} — {c.url or c.file}")
+    return "\n".join(lines)
+
+
+# -- handlers (plain functions over the assistant: testable without a browser) -------------------
+
+
+def _infos(assistant: Assistant) -> dict[str, SourceInfo]:
+    try:
+        return {r.doc_id: r.info for r in assistant.sources()}
+    except IpqaError:
+        return {}
+
+
+def current_panel(turns: Sequence[Turn]) -> str:
+    """The panel for the latest answer (or the empty panel)."""
+    return render_panel(turns[-1], len(turns) - 1) if turns else EMPTY_PANEL
+
+
+def respond(
+    assistant: Assistant,
+    question: str,
+    chat: Chat | None,
+    turns: Sequence[Turn] | None,
+    jurisdictions: Sequence[str] = (),
+    doc_ids: Sequence[str] = (),
+    top_k: float | None = None,
+) -> Iterator[tuple[Chat, list[Turn], str, str, str]]:
+    """Stream one answer; yields (chat messages, turns, sources panel, question box, copy text)."""
+    chat, turns = list(chat or []), list(turns or [])
+    last_copy = copy_text(turns[-1].answer) if turns else ""
+    question = (question or "").strip()
+    if not question:
+        yield chat, turns, current_panel(turns), "", last_copy
+        return
+    index = len(turns)
+    chat = [*chat, {"role": "user", "content": _esc(question)}]
+    yield [*chat, {"role": "assistant", "content": SEARCHING}], turns, current_panel(turns), "", last_copy
+    history = [(t.question, t.answer.text) for t in turns]
+    try:
+        for text, result in assistant.stream(
+            question, history=history, jurisdictions=list(jurisdictions or ()), doc_ids=list(doc_ids or ()), top_k=int(top_k) if top_k else None
+        ):
+            if result is None:
+                yield [*chat, {"role": "assistant", "content": answer_html(text, index)}], turns, current_panel(turns), "", last_copy
+                continue
+            turn = Turn(question, result, _infos(assistant))
+            turns = [*turns, turn]
+            message = {"role": "assistant", "content": answer_html(result.text, index, result)}
+            yield [*chat, message], turns, render_panel(turn, index), "", copy_text(result)
+    except IpqaError as exc:
+        hint = " Add documents in the Sources tab." if "ingest" in str(exc) else ""
+        yield [*chat, {"role": "assistant", "content": notice_html(f"{exc}{hint}")}], turns, current_panel(turns), "", last_copy
+
+
+def select_citation(turns: Sequence[Turn], turn_index: int, n: int) -> str:
+    """The panel of one turn's answer with citation n selected."""
+    if 0 <= turn_index < len(turns):
+        return render_panel(turns[turn_index], turn_index, selected=n)
+    return current_panel(turns)
+
+
+def clear_chat() -> tuple[Chat, list[Turn], str, str, str]:
+    """A new conversation: empty chat, no turns, the empty panel."""
+    return [], [], EMPTY_PANEL, "", ""
+
+
+def documents_table(assistant: Assistant) -> list[list[Any]]:
+    """Rows of the Sources tab: title, id, type, jurisdiction, passages, ingested at."""
+    try:
+        docs = assistant.sources()
+    except IpqaError:
+        return []
+    return [
+        [d.info.title, d.doc_id, d.file_type, d.info.jurisdiction, d.n_passages, datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")]
+        for d in docs
+    ]
+
+
+def filter_choices(assistant: Assistant) -> tuple[list[str], list[tuple[str, str]]]:
+    """Jurisdictions and (title, doc id) pairs to restrict a question to."""
+    infos = _infos(assistant)
+    jurisdictions = sorted({i.jurisdiction for i in infos.values() if i.jurisdiction})
+    docs = sorted(((i.short_title or i.title)[:80], doc_id) for doc_id, i in infos.items())
+    return jurisdictions, docs
+
+
+def example_questions(assistant: Assistant) -> list[str]:
+    """A few questions the indexed documents can answer (catalogued documents first)."""
+    infos = _infos(assistant)
+    picked = [q for doc_id, q in EXAMPLES.items() if doc_id in infos]
+    fallback = [q for q in EXAMPLES.values() if q not in picked] if not infos else []
+    return (picked + fallback)[:N_EXAMPLES]
+
+
+def index_summary(assistant: Assistant) -> str:
+    """One line under the title: what is indexed."""
+    rows = documents_table(assistant)
+    if not rows:
+        return "No documents indexed yet — add some in the **Sources** tab or run `ipqa ingest corpus/`."
+    docs, passages = len(rows), sum(r[4] for r in rows)
+    return (
+        f"{docs:,} document{'s' * (docs != 1)}, {passages:,} passage{'s' * (passages != 1)} indexed. "
+        "Answers quote the sources verbatim; click a citation to check it."
+    )
+
+
+def safe_filename(name: str) -> str:
+    """A bare, harmless file name for an upload: no folders, no leading dots, no odd characters."""
+    base = unicodedata.normalize("NFKC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    base = re.sub(r"[^\w.\- ]+", "_", base, flags=re.UNICODE)
+    base = re.sub(r"\.{2,}", ".", base).strip(" ._-")
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = stem[:100].strip(" ._-") or "upload"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def upload_files(assistant: Assistant, files: Sequence[Any] | None, progress: Progress | None = None) -> str:
+    """Copy uploads into `<data_dir>/uploads` under safe names and ingest them one by one; HTML report."""
+    settings = assistant.settings
+    if not files:
+        return notice_html("Choose one or more files to upload first.")
+    folder = (settings.data_dir / "uploads").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    limit = settings.max_file_mb * 1024 * 1024
+    rows: list[tuple[str, str, str]] = []
+    staged: list[tuple[str, Path]] = []
+    for item in files:
+        source = Path(getattr(item, "name", None) or str(item))
+        name = safe_filename(source.name)
+        if Path(name).suffix.lower() not in SUPPORTED:
+            rows.append((source.name, "failed", f"unsupported file type '{Path(name).suffix or '(none)'}' — supported: {', '.join(sorted(SUPPORTED))}"))
+            continue
+        try:
+            size = source.stat().st_size
+        except OSError as exc:
+            rows.append((source.name, "failed", f"cannot read the upload ({exc.strerror or exc})"))
+            continue
+        if size > limit:
+            rows.append((source.name, "failed", f"file is {size / 2**20:.1f} MB, over the {settings.max_file_mb} MB limit"))
+            continue
+        target = folder / name
+        if target.resolve().parent != folder:  # belt and braces: the name cannot leave the folder
+            rows.append((source.name, "failed", "invalid file name"))
+            continue
+        shutil.copyfile(source, target)
+        staged.append((source.name, target))
+    for i, (original, target) in enumerate(staged):
+        if progress:
+            progress((i, len(staged)), desc=f"Ingesting {target.name}")
+        try:
+            report = assistant.ingest([target], prune=False)
+        except IpqaError as exc:
+            rows.append((original, "failed", str(exc)))
+            continue
+        for _, reason in report.failed + report.skipped:
+            rows.append((original, "failed", reason))
+        for status, ids in (("added", report.added), ("changed", report.changed), ("unchanged", report.unchanged)):
+            rows.extend((original, status, f"document id {doc_id}") for doc_id in ids)
+        for _, note in report.warnings:
+            rows.append((original, "warning", note))
+    return _report_html(rows)
+
+
+def _report_html(rows: Sequence[tuple[str, str, str]]) -> str:
+    if not rows:
+        return notice_html("Nothing to do.")
+    body = "".join(f'<tr class="ipqa-{_esc(s)}"><td>{_esc(f)}</td><td><span class="ipqa-status">{_esc(s)}</span></td><td>{_esc(d)}</td></tr>' for f, s, d in rows)
+    return f'<table class="ipqa-report"><thead><tr><th>File</th><th>Result</th><th>Details</th></tr></thead><tbody>{body}</tbody></table>'
+
+
+def remove_document(assistant: Assistant, doc_id: str | None) -> str:
+    """Remove a document from the index; HTML message."""
+    if not doc_id:
+        return notice_html("Choose a document to remove.")
+    try:
+        n = assistant.remove(doc_id)
+    except IpqaError as exc:
+        return notice_html(str(exc))
+    return notice_html(f"Removed {doc_id} ({n} passages).")
+
+
+def reingest_corpus(assistant: Assistant, progress: Progress | None = None) -> str:
+    """Bring the index in line with the corpus folder (as `ipqa ingest corpus/`); HTML report."""
+    folder = assistant.settings.corpus_dir
+    if not folder.is_dir():
+        return notice_html(f"The corpus folder {folder} does not exist (IPQA_CORPUS_DIR).")
+    if progress:
+        progress(None, desc=f"Ingesting {folder}")
+    try:
+        report = assistant.ingest([folder])
+    except IpqaError as exc:
+        return notice_html(str(exc))
+    rows = [(p, "failed", r) for p, r in report.failed] + [(p, "skipped", r) for p, r in report.skipped]
+    for status, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        rows.extend((doc_id, status, "") for doc_id in ids)
+    return notice_html(report.summary()) + (_report_html(rows) if rows else "")
+
+
+# -- the app ------------------------------------------------------------------------------------
+
+CSS = """
+.gradio-container { max-width: 1480px !important; }
+#ipqa-header h1 { margin: 0 0 .1rem 0; font-size: 1.45rem; }
+#ipqa-header p { margin: 0; color: var(--body-text-color-subdued); }
+.ipqa-answer p, .ipqa-refusal p { margin: 0 0 .6em 0; }
+.ipqa-answer p:last-of-type { margin-bottom: .3em; }
+a.ipqa-cite, .ipqa-chip { display: inline-block; padding: 0 .38em; margin: 0 .08em; border-radius: .45em; font-size: .82em;
+  font-weight: 600; line-height: 1.45; text-decoration: none !important; color: #1d4ed8 !important; background: #dbeafe;
+  border: 1px solid #bfdbfe; cursor: pointer; vertical-align: baseline; }
+a.ipqa-cite:hover { background: #bfdbfe; }
+.ipqa-msg-sources { list-style: none; padding: .45em 0 0 0 !important; margin: .2em 0 0 0 !important; border-top: 1px solid var(--border-color-primary);
+  font-size: .85em; color: var(--body-text-color-subdued); }
+.ipqa-msg-sources li { margin: .15em 0; }
+.ipqa-refusal { border-left: 4px solid #d97706; background: rgba(217, 119, 6, .08); padding: .55em .8em; border-radius: .4em; }
+.ipqa-refusal-hint { font-size: .88em; margin-top: .25em; color: var(--body-text-color-subdued); }
+.ipqa-notice { border-left: 4px solid #64748b; background: rgba(100, 116, 139, .08); padding: .5em .8em; border-radius: .4em; margin: .3em 0; }
+.ipqa-pending { color: var(--body-text-color-subdued); font-style: italic; }
+.ipqa-panel { font-size: .93rem; }
+.ipqa-empty { color: var(--body-text-color-subdued); padding: .4em .2em; }
+.ipqa-panel-q { font-weight: 600; margin-bottom: .5em; }
+.ipqa-h { margin: .9em 0 .45em 0 !important; font-size: .8rem !important; text-transform: uppercase; letter-spacing: .05em;
+  color: var(--body-text-color-subdued); }
+.ipqa-count { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 1em; background: var(--background-fill-secondary);
+  border: 1px solid var(--border-color-primary); font-size: .9em; padding: 0 .3em; }
+.ipqa-card { border: 1px solid var(--border-color-primary); border-left: 4px solid #93c5fd; border-radius: .5em; padding: .6em .75em;
+  margin-bottom: .65em; background: var(--background-fill-primary); transition: box-shadow .2s, border-color .2s; }
+.ipqa-card.selected { border-color: #2563eb; border-left-color: #2563eb; box-shadow: 0 0 0 3px rgba(37, 99, 235, .18); }
+.ipqa-card-head { display: flex; gap: .45em; align-items: baseline; }
+.ipqa-title { font-weight: 600; }
+.ipqa-meta { display: flex; flex-wrap: wrap; gap: .2em .9em; margin: .3em 0 .4em 0; font-size: .85em; }
+.ipqa-k { color: var(--body-text-color-subdued); font-size: .88em; text-transform: uppercase; letter-spacing: .03em; }
+blockquote.ipqa-passage { margin: .3em 0; padding: .45em .65em; border-left: 3px solid var(--border-color-primary);
+  background: var(--background-fill-secondary); white-space: pre-wrap; font-size: .88em; line-height: 1.5; max-height: 22em; overflow: auto; }
+.ipqa-passage mark { background: #fde68a; color: #1f2937; padding: 0 .1em; border-radius: .2em; }
+.ipqa-links { font-size: .85em; display: flex; flex-wrap: wrap; gap: .2em .4em; }
+.ipqa-links code { font-size: .9em; word-break: break-all; }
+.ipqa-muted { color: var(--body-text-color-subdued); }
+.ipqa-hit { border: 1px dashed var(--border-color-primary); border-radius: .45em; padding: .35em .6em; margin-bottom: .45em; font-size: .92em; }
+.ipqa-hit summary { cursor: pointer; }
+.ipqa-hit .ipqa-title { font-weight: 500; }
+.ipqa-report { width: 100%; border-collapse: collapse; font-size: .9em; margin-top: .4em; }
+.ipqa-report th, .ipqa-report td { text-align: left; padding: .3em .5em; border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
+.ipqa-status { font-weight: 600; }
+.ipqa-failed .ipqa-status { color: #b91c1c; }
+.ipqa-added .ipqa-status, .ipqa-changed .ipqa-status { color: #15803d; }
+.ipqa-warning .ipqa-status { color: #b45309; }
+#ipqa-examples, #ipqa-actions { gap: .4em; align-items: center; flex-wrap: wrap; }
+#ipqa-examples::before { content: "Try"; font-weight: 600; font-size: .85em; color: var(--body-text-color-subdued); margin-right: .2em; }
+#ipqa-examples button, #ipqa-actions button { flex: 0 1 auto !important; width: auto !important; font-weight: 400; }
+#ipqa-panel-box { position: sticky; top: .5rem; }
+"""
+
+# Citation markers live inside the chatbot, whose sanitizer drops data-* attributes, so turn and
+# number travel in the href. One document-level listener turns a click on any marker into this
+# panel's `click` event with {turn, n}, and marks the card at once in the browser.
+PANEL_JS = """
+window.__ipqaSelect = (turn, n) => {
+  element.querySelectorAll('.ipqa-card.selected').forEach(c => c.classList.remove('selected'));
+  const card = element.querySelector(`[id="ipqa-src-${turn}-${n}"]`);
+  if (card) { card.classList.add('selected'); card.scrollIntoView({block: 'nearest', behavior: 'smooth'}); }
+  trigger('click', {turn: Number(turn), n: Number(n)});
+};
+if (!window.__ipqaListening) {
+  window.__ipqaListening = true;
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest ? event.target.closest('a.ipqa-cite') : null;
+    const found = link ? /ipqa-src-(\\d+)-(\\d+)/.exec(link.getAttribute('href') || '') : null;
+    if (!found) return;
+    event.preventDefault();
+    event.stopPropagation();
+    window.__ipqaSelect(found[1], found[2]);
+  }, true);
+}
+watch('value', () => {
+  const card = element.querySelector('.ipqa-card.selected');
+  if (card) card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+});
+"""
+
+COPY_JS = """
+(text) => {
+  if (text && navigator.clipboard) { navigator.clipboard.writeText(text); }
+  const button = document.querySelector('#ipqa-copy');
+  if (button) { const label = button.textContent; button.textContent = text ? 'Copied ✓' : 'Nothing to copy';
+    setTimeout(() => { button.textContent = label; }, 1500); }
+  return [];
+}
+"""
+
+
+def _allow(demo: gr.Blocks, paths: Sequence[str]) -> None:
+    """Let the file route serve these cited documents (only types that cannot run script)."""
+    allowed = demo.allowed_paths
+    for path in paths:
+        if file_href(path) and path not in allowed and Path(path).is_file():
+            allowed.append(path)
+
+
+def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
+    """The whole UI, constructed but not launched; every handler goes through `assistant`."""
+    jurisdictions, docs = filter_choices(assistant)
+    examples = example_questions(assistant)
+    with gr.Blocks(title="ipqa", analytics_enabled=False, fill_width=True) as demo:
+        turns = gr.State([])  # per browser session; never shared
+        with gr.Column(elem_id="ipqa-header"):
+            gr.Markdown(f"# {TITLE}")
+            summary = gr.Markdown(index_summary(assistant), elem_id="ipqa-summary")
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=420):
+                        chatbot = gr.Chatbot(
+                            label="Conversation", elem_id="ipqa-chat", height=540, render_markdown=False, latex_delimiters=[],
+                            sanitize_html=True, buttons=[], feedback_options=None, group_consecutive_messages=False,
+                            placeholder="Ask about the indexed treaties, statutes, regulations and decisions. Every sentence of an answer is a verbatim quote with a clickable citation.",
+                        )
+                        with gr.Row():
+                            box = gr.Textbox(
+                                show_label=False, placeholder="Ask a question — e.g. “What does Article 4 of the WCT protect?”", scale=8,
+                                elem_id="ipqa-question", autofocus=True, max_length=2000,
+                            )
+                            ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ipqa-ask")
+                        with gr.Row(elem_id="ipqa-examples"):
+                            example_buttons = [
+                                gr.Button(examples[i] if i < len(examples) else "", size="sm", visible=i < len(examples), scale=0, min_width=0,
+                                          elem_classes="ipqa-example")
+                                for i in range(N_EXAMPLES)
+                            ]
+                        with gr.Row(elem_id="ipqa-actions"):
+                            copy = gr.Button("Copy answer", size="sm", scale=0, min_width=120, elem_id="ipqa-copy")
+                            new_chat = gr.Button("New chat", size="sm", scale=0, min_width=100, elem_id="ipqa-new")
+                        copy_source = gr.Textbox(visible=False)
+                        with gr.Accordion("Filters", open=False, elem_id="ipqa-filters"):
+                            pick_jurisdictions = gr.CheckboxGroup(jurisdictions, label="Jurisdictions (none ticked = all)", elem_id="ipqa-jurisdictions")
+                            pick_docs = gr.Dropdown(docs, multiselect=True, label="Documents (empty = all)", elem_id="ipqa-docs")
+                            top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved (top-k)", elem_id="ipqa-topk")
+                    with gr.Column(scale=2, min_width=360, elem_id="ipqa-panel-box"):
+                        panel = gr.HTML(EMPTY_PANEL, js_on_load=PANEL_JS, elem_id="ipqa-panel", max_height=720, padding=True)
+            with gr.Tab("Sources", id="sources"):
+                table = gr.Dataframe(documents_table(assistant), headers=DOC_HEADERS, interactive=False, wrap=True, elem_id="ipqa-docs-table", label="Indexed documents")
+                with gr.Row():
+                    with gr.Column():
+                        uploads = gr.File(
+                            file_count="multiple", file_types=sorted(SUPPORTED), label=f"Upload documents (PDF, HTML, Markdown, text; ≤ {settings.max_file_mb} MB each)",
+                            elem_id="ipqa-upload",
+                        )
+                        ingest_button = gr.Button("Ingest uploaded files", variant="primary", elem_id="ipqa-ingest")
+                    with gr.Column():
+                        remove_pick = gr.Dropdown([(t, d) for t, d in docs], label="Remove a document", elem_id="ipqa-remove-pick")
+                        remove_button = gr.Button("Remove document", variant="stop", elem_id="ipqa-remove")
+                        corpus_button = gr.Button(f"Re-ingest the corpus folder ({settings.corpus_dir})", elem_id="ipqa-reingest")
+                status = gr.HTML("", elem_id="ipqa-status", js_on_load=None)
+
+        def _respond(question: str, chat: Chat, state: list[Turn], juris: list[str], doc_ids: list[str], k: float) -> Iterator[tuple[Any, ...]]:
+            for out in respond(assistant, question, chat, state, juris, doc_ids, k):
+                if len(out[1]) > len(state or []):
+                    turn = out[1][-1]
+                    shown = {c.doc_id for c in turn.answer.citations} | {h.passage.doc_id for h in turn.answer.hits}
+                    _allow(demo, [turn.infos[d].file for d in shown if d in turn.infos])
+                yield out
+
+        def _select(state: list[Turn], evt: gr.EventData) -> str:
+            data = getattr(evt, "_data", None) or {}
+            try:
+                return select_citation(state, int(data.get("turn", -1)), int(data.get("n", 0)))
+            except (TypeError, ValueError):
+                return current_panel(state)
+
+        def _refresh() -> tuple[Any, ...]:
+            juris, doc_pairs = filter_choices(assistant)
+            questions = example_questions(assistant)
+            buttons = [gr.Button(questions[i] if i < len(questions) else "", visible=i < len(questions)) for i in range(N_EXAMPLES)]
+            return (
+                documents_table(assistant), index_summary(assistant), gr.CheckboxGroup(choices=juris), gr.Dropdown(choices=doc_pairs),
+                gr.Dropdown(choices=doc_pairs, value=None), *buttons,
+            )
+
+        def _upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, None]:
+            return upload_files(assistant, files, progress), None
+
+        def _remove(doc_id: str | None) -> str:
+            return remove_document(assistant, doc_id)
+
+        def _reingest(progress: gr.Progress = gr.Progress()) -> str:
+            return reingest_corpus(assistant, progress)
+
+        chat_inputs = [box, chatbot, turns, pick_jurisdictions, pick_docs, top_k]
+        chat_outputs = [chatbot, turns, panel, box, copy_source]
+        refreshed = [table, summary, pick_jurisdictions, pick_docs, remove_pick, *example_buttons]
+        box.submit(_respond, chat_inputs, chat_outputs, show_progress="hidden", api_visibility="private")
+        ask.click(_respond, chat_inputs, chat_outputs, show_progress="hidden", api_visibility="private")
+        for button in example_buttons:
+            button.click(lambda q: q, button, box, queue=False, api_visibility="private").then(
+                _respond, chat_inputs, chat_outputs, show_progress="hidden", api_visibility="private"
+            )
+        panel.click(_select, [turns], [panel], show_progress="hidden", api_visibility="private")
+        new_chat.click(clear_chat, None, chat_outputs, queue=False, api_visibility="private")
+        chatbot.clear(clear_chat, None, chat_outputs, queue=False, api_visibility="private")
+        copy.click(None, [copy_source], None, js=COPY_JS)
+        ingest_button.click(_upload, [uploads], [status, uploads], api_visibility="private").then(_refresh, None, refreshed, api_visibility="private")
+        remove_button.click(_remove, [remove_pick], [status], api_visibility="private").then(_refresh, None, refreshed, api_visibility="private")
+        corpus_button.click(_reingest, None, [status], api_visibility="private").then(_refresh, None, refreshed, api_visibility="private")
+        demo.load(_refresh, None, refreshed, api_visibility="private")
+    return demo
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """`user:password` from IPQA_AUTH as Gradio's auth tuple."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ConfigError("IPQA_AUTH must look like user:password (both non-empty).")
+    return user, password
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the app on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def exposure_warning(settings: Settings) -> str | None:
+    """What to tell the user when the app is reachable from other machines without a password."""
+    if is_loopback(settings.host) or parse_auth(settings.auth):
+        return None
+    return (
+        f"Warning: serving on {settings.host} without a password — anyone who can reach this machine can read the chat and "
+        "change the index. Set IPQA_AUTH=user:password (or bind 127.0.0.1)."
+    )
+
+
+def launch_options(settings: Settings, assistant: Assistant) -> dict[str, Any]:
+    """Keyword arguments for `Blocks.launch`: local bind, optional auth, no share link, our styling."""
+    auth = parse_auth(settings.auth)
+    files = []
+    try:
+        files = [r.path for r in assistant.sources() if file_href(r.path) and Path(r.path).is_file()]
+    except IpqaError:
+        pass
+    return {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "auth": auth,
+        "share": False,
+        "ssr_mode": False,
+        "mcp_server": False,
+        "pwa": False,
+        "inbrowser": False,
+        "enable_monitoring": False,
+        "allowed_paths": files,
+        "max_file_size": f"{settings.max_file_mb}mb",
+        "footer_links": [],
+        "css": CSS,
+        "theme": gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
+    }
+
+
+def launch(settings: Settings, assistant: Assistant | None = None, **overrides: Any) -> None:
+    """Serve the chat (blocks until interrupted); warns when a public interface has no password."""
+    assistant = assistant or Assistant(settings)
+    options = launch_options(settings, assistant) | overrides
+    warning = exposure_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr)
+
+    def warm_up() -> None:  # load the model while the page opens, not on the first question
+        try:
+            assistant.embedder.embed_query("warm up")
+        except IpqaError:
+            pass
+
+    threading.Thread(target=warm_up, daemon=True).start()
+    build_app(settings, assistant).queue(default_concurrency_limit=4).launch(**options)

@@ -35,6 +35,7 @@ class Embedder:
         self.path = resolve_model(settings.embed_model)
         self.batch_size = settings.embed_batch_size
         self.device = settings.embed_device
+        self.threads = settings.embed_threads
         self.calls = 0
         self.texts_embedded = 0
 
@@ -43,12 +44,16 @@ class Embedder:
         """The LlamaIndex embedding object (loaded on first use)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
         from llama_index.embeddings.huggingface import HuggingFaceEmbedding
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()
 
+        if self.threads > 0:
+            # torch's default (one thread per core) stalls single-query encodes whenever another process wants a core.
+            torch.set_num_threads(self.threads)
         if not Path(self.path).exists() and "/" not in self.path:
             raise ConfigError(f"Embedding model '{self.name}' not found locally (set IPQA_EMBED_MODEL to a local path).")
         try:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .catalog import named_docs
 from .chunking import label_with_path, scan_markers
 from .embedding import Embedder
 from .lexical import refs, tokenize
@@ -23,6 +24,7 @@ _BOUNDARY = re.compile(
     re.M,
 )
 _ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Arts|Sec|para|paras|pp|cf|Inc|Co|Stat|Pub|L|U\.S|e\.g|i\.e|v|vs|Dr|Mr|Ms|Mrs|Opp|Exh|Br|Ct|Cir|Supp|F|Cal|App|Dkt|ECF|et al|Fed|Reg|ibid|id)|\b[A-Z])$")
+_HEADING_LINE = re.compile(r"^[ \t]*(?:Article|ARTICLE|CHAPTER|SECTION|ANNEX|PART|TITLE)[ \t]+[0-9IVXLC]+[a-z]*[ \t]*$", re.M)
 _LONE_MARKER = re.compile(r"\s*\(?[0-9a-zA-Z]{1,4}\)?\.?$")
 _GENERIC = {"article", "section", "recital", "act", "law", "provide", "provides", "say", "says", "require", "requires",
             "regarding", "according", "mean", "means", "state", "states", "text", "document", "legal", "rule", "rules"}
@@ -47,6 +49,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if m.group("punct") and (_ABBREV.search(before) or _LONE_MARKER.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start() + 1)):
             continue
         cuts.add(m.end() if m.group("punct") else m.start() + 1)
+    cuts.update(m.end() for m in _HEADING_LINE.finditer(text))
     spans = []
     for s, e in zip(sorted(cuts), sorted(cuts)[1:]):
         while s < e and text[s].isspace():
@@ -95,7 +98,7 @@ def answer(
     query = contextual_query(question, history)
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
     infos = {r.doc_id: r.info for r in store.docs()}
-    return compose(question, query, hits, infos, settings)
+    return compose(question, query, hits, infos, settings, idf=store.bm25.idf if store.bm25 else None)
 
 
 def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -108,24 +111,47 @@ def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:
     return f"{previous} {question}" if short or anaphoric else question
 
 
-def compose(question: str, query: str, hits: Sequence[Hit], infos: dict[str, SourceInfo], settings: Settings) -> Answer:
+def compose(
+    question: str,
+    query: str,
+    hits: Sequence[Hit],
+    infos: dict[str, SourceInfo],
+    settings: Settings,
+    idf: Callable[[str], float] | None = None,
+) -> Answer:
     """Pick the best-supported sentences and write them up with citations."""
     hits = tuple(hits)
     wanted = set(refs(query))
     if not hits:
         return Answer(question, REFUSAL, False, (), hits)
-    if wanted and not any(section_refs(h.passage.section) & wanted or _mentions(h.passage.text, wanted) for h in hits):
+    named = named_docs(query, infos)
+    scope = [h for h in hits if not named or h.passage.doc_id in named]
+    if wanted and not any(section_refs(h.passage.section) & wanted or _mentions(h.passage.text, wanted) for h in scope):
         missing = ", ".join(sorted(r.replace("art:", "Article ").replace("sec:", "§ ").replace("rec:", "Recital ") for r in wanted))
-        return Answer(question, REFUSAL_MISSING_PROVISION.format(refs=missing), False, (), hits)
+        where = " or ".join(sorted({infos[d].short_title for d in named})) if named else "the index"
+        return Answer(question, REFUSAL_MISSING_PROVISION.format(where=where, refs=missing), False, (), hits)
     best_similarity = max((h.similarity or 0.0) for h in hits)
     weights = _weights(query)
+    coverage = evidence_coverage(weights, hits, idf) if idf else 1.0
     quotes = _candidates(hits, weights, wanted)
     strong = [q for q in quotes if q.score >= MIN_SENTENCE_SCORE]
-    if best_similarity < settings.min_score or not strong:
+    if best_similarity < settings.min_score or coverage < settings.min_coverage or not strong:
         return Answer(question, REFUSAL, False, (), hits)
     chosen = _choose(strong, hits, settings.max_citations)
     citations, text = _write_up(chosen, hits, infos)
     return Answer(question, text, True, tuple(citations), hits)
+
+
+def evidence_coverage(weights: dict[str, float], hits: Sequence[Hit], idf: Callable[[str], float]) -> float:
+    """Share of the question's content (weighted by rarity) that the retrieved passages contain at all."""
+    terms = [t for t in weights if ":" not in t]
+    if not terms:
+        return 1.0
+    present: set[str] = set()
+    for h in hits:
+        present.update(tokenize(f"{h.passage.section} {h.passage.heading} {h.passage.text}"))
+    total = sum(idf(t) for t in terms)
+    return sum(idf(t) for t in terms if t in present) / total if total else 1.0
 
 
 def _mentions(text: str, wanted: set[str]) -> bool:
@@ -159,7 +185,7 @@ def _choose(quotes: Sequence[Quote], hits: Sequence[Hit], limit: int) -> list[Qu
     per_hit: dict[int, int] = {}
     top = quotes[0].score
     for q in quotes:
-        if len(chosen) >= limit or q.score < top * 0.6:
+        if len(chosen) >= limit or q.score < top * 0.75:
             break
         p = hits[q.hit_index].passage
         key = (p.doc_id, p.start + q.start)

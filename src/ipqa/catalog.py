@@ -10,7 +10,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .types import Document, SourceInfo
 
-_FIELDS = {"id", "file", "title", "short", "work", "publisher", "jurisdiction", "date", "kind", "url"}
+_FIELDS = {"id", "file", "title", "short", "work", "publisher", "jurisdiction", "date", "kind", "url", "aliases"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Catalog:
                 date=str(entry.get("date", "")),
                 url=entry.get("url", ""),
                 kind=entry.get("kind", ""),
+                aliases=tuple(entry.get("aliases", ())),
             )
         return cls(by_file)
 
@@ -77,3 +78,23 @@ def _title_from(doc: Document) -> str:
             return heading.text.strip()
     first = doc.text.strip().split("\n", 1)[0].strip()
     return first[:120] if first else ""
+
+
+def names_of(info: SourceInfo) -> list[str]:
+    """Ways a question may name a document: its aliases, short title and acronyms in parentheses."""
+    names = list(info.aliases)
+    short = re.sub(r"^the\s+", "", info.short_title, flags=re.I)
+    names.append(re.sub(r"\s*\(.*?\)\s*$", "", short))
+    names.extend(m for m in re.findall(r"\(([A-Z]{3,}[A-Za-z ]*?)\)", info.title) if len(m) <= 20 and "PDF" not in m)
+    return [n for n in dict.fromkeys(n.strip() for n in names) if len(n) >= 3]
+
+
+def named_docs(question: str, infos: dict[str, SourceInfo]) -> set[str]:
+    """Documents a question names explicitly ('Article 9 of the Berne Convention' -> Berne)."""
+    out = set()
+    for doc_id, info in infos.items():
+        for name in names_of(info):
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question, re.I):
+                out.add(doc_id)
+                break
+    return out

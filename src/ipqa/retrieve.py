@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from .catalog import named_docs
 from .embedding import Embedder
 from .lexical import refs
 from .settings import Settings
@@ -38,11 +39,20 @@ def retrieve(question: str, *, store: Store, embedder: Embedder, settings: Setti
     pool = max(4 * k, 24)
     filters = filters or Filters()
     infos = {r.doc_id: r.info for r in store.docs()}
-    dense = _dense(question, store, embedder, pool, filters)
+    named = {d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction)}
+    vector = embedder.embed_query(question)
+    dense = _dense(vector, store, pool, filters)
+    if named:
+        # The question names its documents: make sure their best passages are in the pool.
+        for pid, sim in _dense(vector, store, k, Filters(filters.jurisdictions, tuple(sorted(named)))).items():
+            dense.setdefault(pid, sim)
     bm25 = [
         pid for pid, _ in (store.bm25.search(question, pool * 4) if store.bm25 else [])
     ]
     passages = store.passages(list({*dense.keys(), *bm25}))
+    # Mid-ingest a vector exists before its bookkeeping (and a replaced one may linger): use only fully stored passages.
+    passages = {pid: p for pid, p in passages.items() if p.doc_id in infos}
+    dense = {pid: sim for pid, sim in dense.items() if pid in passages}
     bm25 = [pid for pid in bm25 if pid in passages and filters.allows(passages[pid].doc_id, infos[passages[pid].doc_id].jurisdiction)][:pool]
     wanted = set(refs(question))
     scores: dict[str, float] = {}
@@ -53,8 +63,16 @@ def retrieve(question: str, *, store: Store, embedder: Embedder, settings: Setti
             scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
     if wanted:
         # A passage labelled with the asked-for provision ranks as if first in a third list.
-        matching = [pid for pid in sorted(scores, key=lambda p: -scores[p]) if section_refs(passages[pid].section) & wanted]
+        matching = [
+            pid
+            for pid in sorted(scores, key=lambda p: -scores[p])
+            if section_refs(passages[pid].section) & wanted and (not named or passages[pid].doc_id in named)
+        ]
         for rank, pid in enumerate(matching):
+            scores[pid] += 1.0 / (RRF_K + rank + 1)
+    if named:
+        in_named = [pid for pid in sorted(scores, key=lambda p: -scores[p]) if passages[pid].doc_id in named]
+        for rank, pid in enumerate(in_named):
             scores[pid] += 1.0 / (RRF_K + rank + 1)
     ordered = sorted(scores, key=lambda p: -scores[p])
     hits: list[Hit] = []
@@ -78,7 +96,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\W+", "", text.lower())
 
 
-def _dense(question: str, store: Store, embedder: Embedder, n: int, filters: Filters) -> dict[str, float]:
+def _dense(vector: list[float], store: Store, n: int, filters: Filters) -> dict[str, float]:
     """Passage id -> cosine similarity, best first."""
     from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters, VectorStoreQuery
 
@@ -88,7 +106,7 @@ def _dense(question: str, store: Store, embedder: Embedder, n: int, filters: Fil
     if filters.jurisdictions:
         conditions.append(MetadataFilter(key="jurisdiction", value=list(filters.jurisdictions), operator=FilterOperator.IN))
     query = VectorStoreQuery(
-        query_embedding=embedder.embed_query(question),
+        query_embedding=vector,
         similarity_top_k=n,
         filters=MetadataFilters(filters=conditions) if conditions else None,
     )

@@ -20,6 +20,7 @@ class SourceInfo:
     url: str = ""
     kind: str = ""
     file: str = ""
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -162,10 +162,34 @@ def eval_cmd(ctx: click.Context, eval_set: Path, corpus: Path | None, index_dir:
         click.echo(f"gate passed: {gate}")
 
 
+@cli.command("doctor")
+@click.option("--fix", is_flag=True, help="Repair what is safe: finish crash recovery, delete orphan vectors, rebuild BM25.")
+@click.pass_context
+def doctor_cmd(ctx: click.Context, fix: bool) -> None:
+    """Check the model, the catalog and the index; print what to fix (exit 1 on a problem)."""
+    from .doctor import FAIL, WARN, repair, run_checks
+
+    settings = _settings(ctx)
+    if fix:
+        for line in repair(settings):
+            click.echo(f"fixed: {line}")
+    checks = run_checks(settings, _assistant(ctx).embedder)
+    for check in checks:
+        click.echo(check.line())
+    problems = sum(c.status == FAIL for c in checks)
+    warnings = sum(c.status == WARN for c in checks)
+    click.echo(f"{problems} problem{'s' * (problems != 1)}, {warnings} warning{'s' * (warnings != 1)}" + (" — see the fixes above" if problems else ""))
+    if problems:
+        ctx.exit(1)
+
+
 def main() -> None:
     """Entry point: one clear line and a non-zero exit on any ipqa error."""
     try:
-        cli(standalone_mode=False)
+        # Without standalone mode click returns (not raises) the code of `ctx.exit(n)`.
+        code = cli(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except IpqaError as exc:
         if Settings().debug:
             raise

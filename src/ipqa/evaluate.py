@@ -110,16 +110,23 @@ def find_in(norm: str, offsets: list[int], quote: str) -> tuple[int, int] | None
 
 
 def resolve(questions: Sequence[Question], assistant: Assistant) -> list[Question]:
-    """Attach gold spans in every indexed rendition of each evidence document; fail loudly if a quote is missing."""
-    docs = {d.doc_id: d for d in assistant.sources()}
+    """Attach gold spans, using the documents indexed by `assistant`."""
+    return resolve_in({d.doc_id: (Path(d.path), d.info.work_id) for d in assistant.sources()}, questions)
+
+
+def resolve_in(docs: dict[str, tuple[Path, str]], questions: Sequence[Question]) -> list[Question]:
+    """Attach gold spans in every rendition (doc id -> (file, work id)) of each evidence document.
+
+    A quote missing from its own document is an error: the eval set and the corpus disagree.
+    """
     works: dict[str, list[str]] = {}
-    for d in docs.values():
-        works.setdefault(d.info.work_id, []).append(d.doc_id)
+    for doc_id, (_, work) in docs.items():
+        works.setdefault(work, []).append(doc_id)
     texts: dict[str, tuple[str, list[int]]] = {}
 
     def text_of(doc_id: str) -> tuple[str, list[int]]:
         if doc_id not in texts:
-            texts[doc_id] = normalise(load(Path(docs[doc_id].path)).text)
+            texts[doc_id] = normalise(load(docs[doc_id][0]).text)
         return texts[doc_id]
 
     out = []
@@ -129,7 +136,7 @@ def resolve(questions: Sequence[Question], assistant: Assistant) -> list[Questio
             if ev.doc not in docs:
                 raise EvalSetError(f"{q.id}: evidence document '{ev.doc}' is not in the indexed corpus")
             spans = []
-            for doc_id in works[docs[ev.doc].info.work_id]:
+            for doc_id in works[docs[ev.doc][1]]:
                 span = find_in(*text_of(doc_id), ev.quote)
                 if span:
                     spans.append((doc_id, *span))

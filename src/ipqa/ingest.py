@@ -16,7 +16,7 @@ from .errors import DocumentError
 from .loaders import load, supported
 from .settings import Settings
 from .store import DocRecord, Store
-from .types import Passage, SourceInfo
+from .types import Document, Passage, SourceInfo
 
 Progress = Callable[[int, int], None]
 
@@ -120,13 +120,24 @@ def ingest(
             roots = [p.resolve() for p in paths if p.is_dir()]
             for record in known.values():
                 where = Path(record.path)
-                if record.doc_id not in seen and any(where.is_relative_to(r) for r in roots) and not where.exists():
+                if record.doc_id not in seen and any(where.is_relative_to(r) for r in roots) and _gone(where):
                     store.remove_doc(record.doc_id)
                     report.removed.append(record.doc_id)
-        if report.added or report.changed or report.removed or report.recovered or store.bm25 is None:
+        if report.added or report.changed or report.removed or report.recovered or not store.bm25_in_sync():
             store.rebuild_bm25()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _gone(path: Path) -> bool:
+    """Whether a file was really deleted (an unreadable file or folder, or a symlink loop, is not)."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _plan(files, catalog, known, settings, store, report):  # type: ignore[no-untyped-def]
@@ -161,7 +172,6 @@ def _plan(files, catalog, known, settings, store, report):  # type: ignore[no-un
 
 
 def _write(plans, catalog, settings, store, embedder, report, progress) -> None:  # type: ignore[no-untyped-def]
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
     from tqdm import tqdm
 
     prepared = []
@@ -184,21 +194,46 @@ def _write(plans, catalog, settings, store, embedder, report, progress) -> None:
         prepared.append((plan, doc, info, passages))
     total = sum(len(p[3]) for p in prepared)
     bar = tqdm(total=total, unit="passage", desc="Embedding", disable=not progress or total < 64)
-    for plan, doc, info, passages in prepared:
+    # Small documents are embedded and written in groups: one model call and one vector-store
+    # write per group, not per file (a folder of 1,000 notes would otherwise pay 1,000 round trips).
+    group: list[tuple[_Planned, Document, SourceInfo, list[Passage]]] = []
+    for item in prepared:
+        group.append(item)
+        if sum(len(g[3]) for g in group) >= GROUP_PASSAGES or len(group) >= GROUP_DOCS:
+            _write_group(group, settings, store, embedder, report, bar)
+            group = []
+    if group:
+        _write_group(group, settings, store, embedder, report, bar)
+    bar.close()
+
+
+GROUP_PASSAGES = 256
+GROUP_DOCS = 64
+
+
+def _write_group(group, settings, store, embedder, report, bar) -> None:  # type: ignore[no-untyped-def]
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+    t0 = time.perf_counter()
+    work = []
+    jobs: list[tuple[int, int]] = []  # (document in group, passage) still to embed
+    for k, (plan, _doc, info, passages) in enumerate(group):
         texts = [embed_text(info, p) for p in passages]
         shas = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
-        t0 = time.perf_counter()
         reuse = store.old_vectors(plan.doc_id) if plan.status == "changed" else {}
-        todo = [i for i, s in enumerate(shas) if s not in reuse]
-        vectors: dict[int, list[float]] = {i: reuse[shas[i]] for i in range(len(shas)) if shas[i] in reuse}
-        batch = max(1, settings.embed_batch_size * 4)
-        for j in range(0, len(todo), batch):
-            part = todo[j : j + batch]
-            for i, vec in zip(part, embedder.embed([texts[i] for i in part])):
-                vectors[i] = vec
-            bar.update(len(part))
-        bar.update(len(passages) - len(todo))
-        t1 = time.perf_counter()
+        vectors: dict[int, list[float]] = {i: reuse[s] for i, s in enumerate(shas) if s in reuse}
+        jobs.extend((k, i) for i, s in enumerate(shas) if s not in reuse)
+        work.append((texts, shas, vectors))
+        bar.update(len(vectors))
+    batch = max(1, settings.embed_batch_size * 4)
+    for j in range(0, len(jobs), batch):
+        part = jobs[j : j + batch]
+        for (k, i), vec in zip(part, embedder.embed([work[k][0][i] for k, i in part])):
+            work[k][2][i] = vec
+        bar.update(len(part))
+    t1 = time.perf_counter()
+    writes = []
+    for (plan, doc, info, passages), (_texts, shas, vectors) in zip(group, work):
         nodes = []
         for i, p in enumerate(passages):
             meta = {"doc_id": p.doc_id, "work_id": info.work_id, "jurisdiction": info.jurisdiction, "section": p.section, "start": p.start, "end": p.end, "embed_sha": shas[i]}
@@ -208,10 +243,12 @@ def _write(plans, catalog, settings, store, embedder, report, progress) -> None:
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=plan.doc_id)
             nodes.append(node)
         record = DocRecord(plan.doc_id, str(plan.path.resolve()), plan.sha256, plan.size, doc.file_type, info, len(passages), time.time(), doc.warnings)
-        store.write_doc(record, passages, nodes)
-        report.timings["embed"] += t1 - t0
-        report.timings["write"] += time.perf_counter() - t1
-        report.embedded += len(todo)
-        report.reused += len(passages) - len(todo)
+        writes.append((record, passages, nodes))
+    store.write_docs(writes)
+    report.timings["embed"] += t1 - t0
+    report.timings["write"] += time.perf_counter() - t1
+    embedded = len(jobs)
+    report.embedded += embedded
+    report.reused += sum(len(g[3]) for g in group) - embedded
+    for plan, *_ in group:
         (report.changed if plan.status == "changed" else report.added).append(plan.doc_id)
-    bar.close()

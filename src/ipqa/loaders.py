@@ -53,6 +53,13 @@ def load(path: Path) -> Document:
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, tuple[str, ...]]:
+    # UTF-16 files (Windows "Unicode" text) are full of NUL bytes but are text: trust their BOM.
+    for bom, encoding in ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), (f"decoded as {encoding.upper()}, not UTF-8",)
+            except UnicodeDecodeError:
+                raise DocumentError(str(path), f"starts with a {encoding.upper()} byte-order mark but does not decode as {encoding.upper()}") from None
     if b"\x00" in data[:8192]:
         raise DocumentError(str(path), "binary file, not text (contains NUL bytes)")
     try:
@@ -178,6 +185,8 @@ def _load_pdf(path: Path, data: bytes) -> Document:
     from pypdf.errors import PdfReadError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
+    if b"%PDF-" not in data[:1024]:
+        raise DocumentError(str(path), "not a PDF (no %PDF header — an HTML page or a failed download saved as .pdf?)")
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

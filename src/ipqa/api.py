@@ -7,10 +7,12 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
+from . import generate
 from .answer import answer
 from .embedding import Embedder
 from .errors import NoIndexError, UnknownDocumentError
 from .ingest import IngestReport, ingest
+from .llm import EXTRACTIVE, ChatModel, LlmNotConfigured, check_engine, make_llm
 from .retrieve import Filters
 from .settings import Settings
 from .store import DocRecord, Store
@@ -20,11 +22,26 @@ from .types import Answer, Passage
 class Assistant:
     """Ask, ingest, list and remove documents over one index."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, engine: str | None = None) -> None:
         self.settings = settings
         self.embedder = embedder or Embedder(settings)
+        self.engine = self._engine(engine)
         self._store: Store | None = None
         self._write_lock = threading.Lock()
+        self._models: dict[str, ChatModel | None] = {}
+
+    def _engine(self, engine: str | None) -> str:
+        """The engine to use: the argument, else this assistant's, else `IPQA_LLM` (checked against llm.ENGINES)."""
+        return check_engine(engine or getattr(self, "engine", None) or self.settings.llm)
+
+    def _model(self, engine: str) -> ChatModel | None:
+        """The engine's chat model, made once (None when its server is not configured)."""
+        if engine not in self._models:
+            try:
+                self._models[engine] = make_llm(engine, self.settings)
+            except LlmNotConfigured:
+                self._models[engine] = None
+        return self._models[engine]
 
     @property
     def store(self) -> Store:
@@ -54,10 +71,17 @@ class Assistant:
         jurisdictions: Sequence[str] = (),
         doc_ids: Sequence[str] = (),
         top_k: int | None = None,
+        engine: str | None = None,
     ) -> Answer:
-        """Answer a question with citations (or abstain)."""
+        """Answer a question with citations (or abstain); `engine` overrides this assistant's engine."""
         filters = Filters(tuple(jurisdictions), tuple(doc_ids))
-        return answer(question, store=self.store, embedder=self.embedder, settings=self.settings, history=history, filters=filters, top_k=top_k)
+        engine = self._engine(engine)
+        if engine == EXTRACTIVE:
+            return answer(question, store=self.store, embedder=self.embedder, settings=self.settings, history=history, filters=filters, top_k=top_k)
+        return generate.answer(
+            question, store=self.store, embedder=self.embedder, settings=self.settings, llm=self._model(engine), engine=engine,
+            history=history, filters=filters, top_k=top_k,
+        )
 
     def stream(
         self,
@@ -67,9 +91,18 @@ class Assistant:
         jurisdictions: Sequence[str] = (),
         doc_ids: Sequence[str] = (),
         top_k: int | None = None,
+        engine: str | None = None,
     ) -> Iterator[tuple[str, Answer | None]]:
-        """Yield the answer text as it grows, then (full text, Answer) last."""
-        result = self.ask(question, history=history, jurisdictions=jurisdictions, doc_ids=doc_ids, top_k=top_k)
+        """Yield the answer text as it grows, then (full text, Answer) last; the Answer's text replaces what streamed."""
+        engine = self._engine(engine)
+        if engine != EXTRACTIVE:
+            filters = Filters(tuple(jurisdictions), tuple(doc_ids))
+            yield from generate.stream(
+                question, store=self.store, embedder=self.embedder, settings=self.settings, llm=self._model(engine), engine=engine,
+                history=history, filters=filters, top_k=top_k,
+            )
+            return
+        result = self.ask(question, history=history, jurisdictions=jurisdictions, doc_ids=doc_ids, top_k=top_k, engine=engine)
         words = result.text.split(" ")
         for i in range(8, len(words), 8):
             yield " ".join(words[:i]), None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
@@ -43,6 +44,18 @@ class Settings(BaseSettings):
     port: int = Field(7860, description="Port `ipqa serve` binds.")
     auth: str | None = Field(None, description="`user:password` required by the web UI.")
     debug: bool = Field(False, description="Show tracebacks.")
+    llm: Literal["extractive", "openai"] = Field(
+        "extractive",
+        description="Answer engine: `extractive` (verbatim quotes, offline) or `openai` (any OpenAI-compatible server: "
+        "Ollama, vLLM, llama.cpp server, OpenAI); the extractive answer is the fallback when the LLM fails.",
+    )
+    llm_url: str | None = Field(None, description="Base URL of the OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1.")
+    llm_model: str = Field("local-model", description="Model name sent to the LLM server.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM server (none needed for local servers).")
+    llm_timeout: float = Field(
+        60.0, description="Seconds to wait for the LLM server (to connect, and between streamed tokens) before falling back."
+    )
+    llm_max_tokens: int = Field(700, description="Most tokens the LLM may write per answer.")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings):  # type: ignore[no-untyped-def]

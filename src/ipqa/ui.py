@@ -276,6 +276,15 @@ def documents_table(assistant: Assistant) -> list[list[Any]]:
     ]
 
 
+def documents_html(rows: Sequence[Sequence[Any]]) -> str:
+    """The Sources tab's table of indexed documents (escaped)."""
+    if not rows:
+        return notice_html("No documents indexed yet. Upload files here, or run `ipqa ingest corpus/`.")
+    head = "".join(f"<th>{h}</th>" for h in DOC_HEADERS)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<table class="ipqa-docs"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
 def filter_choices(assistant: Assistant) -> tuple[list[str], list[tuple[str, str]]]:
     """Jurisdictions and (title, doc id) pairs to restrict a question to."""
     infos = _infos(assistant)
@@ -450,6 +459,16 @@ blockquote.ipqa-passage { margin: .3em 0; padding: .45em .65em; border-left: 3px
 #ipqa-examples::before { content: "Try"; font-weight: 600; font-size: .85em; color: var(--body-text-color-subdued); margin-right: .2em; }
 #ipqa-examples button, #ipqa-actions button { flex: 0 1 auto !important; width: auto !important; font-weight: 400; }
 #ipqa-panel-box { position: sticky; top: .5rem; }
+.ipqa-docs { width: 100%; border-collapse: collapse; font-size: .9rem; margin: 0 !important; border: none !important; }
+.ipqa-docs th, .ipqa-docs td, .ipqa-report th, .ipqa-report td { border: none !important; border-bottom: 1px solid var(--border-color-primary) !important; }
+.ipqa-docs th { text-align: left; font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: var(--body-text-color-subdued);
+  padding: .45em .6em; border-bottom: 2px solid var(--border-color-primary); }
+.ipqa-docs td { padding: .45em .6em; border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
+.ipqa-docs td:first-child { font-weight: 500; }
+.ipqa-docs td:nth-child(2) { font-family: var(--font-mono); font-size: .85em; word-break: break-all; }
+.ipqa-docs td:nth-child(5) { text-align: right; }
+.ipqa-docs tbody tr:hover { background: var(--background-fill-secondary); }
+#ipqa-sources-help p { color: var(--body-text-color-subdued); font-size: .9rem; }
 """
 
 # Citation markers live inside the chatbot, whose sanitizer drops data-* attributes, so turn and
@@ -539,19 +558,26 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                     with gr.Column(scale=2, min_width=360, elem_id="ipqa-panel-box"):
                         panel = gr.HTML(EMPTY_PANEL, js_on_load=PANEL_JS, elem_id="ipqa-panel", max_height=720, padding=True)
             with gr.Tab("Sources", id="sources"):
-                table = gr.Dataframe(documents_table(assistant), headers=DOC_HEADERS, interactive=False, wrap=True, elem_id="ipqa-docs-table", label="Indexed documents")
-                with gr.Row():
-                    with gr.Column():
+                gr.Markdown(
+                    f"Uploads are copied to `{settings.data_dir / 'uploads'}` and ingested like `ipqa ingest`: unchanged files are skipped, "
+                    "changed ones replaced, unreadable ones reported by name.",
+                    elem_id="ipqa-sources-help",
+                )
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=480):
+                        table = gr.HTML(documents_html(documents_table(assistant)), js_on_load=None, elem_id="ipqa-docs-table", max_height=680)
+                    with gr.Column(scale=2, min_width=360):
                         uploads = gr.File(
-                            file_count="multiple", file_types=sorted(SUPPORTED), label=f"Upload documents (PDF, HTML, Markdown, text; ≤ {settings.max_file_mb} MB each)",
-                            elem_id="ipqa-upload",
+                            file_count="multiple", file_types=sorted(SUPPORTED), elem_id="ipqa-upload", height=150,
+                            label=f"Upload documents — PDF, HTML, Markdown or text, up to {settings.max_file_mb} MB each",
                         )
                         ingest_button = gr.Button("Ingest uploaded files", variant="primary", elem_id="ipqa-ingest")
-                    with gr.Column():
-                        remove_pick = gr.Dropdown([(t, d) for t, d in docs], label="Remove a document", elem_id="ipqa-remove-pick")
-                        remove_button = gr.Button("Remove document", variant="stop", elem_id="ipqa-remove")
-                        corpus_button = gr.Button(f"Re-ingest the corpus folder ({settings.corpus_dir})", elem_id="ipqa-reingest")
-                status = gr.HTML("", elem_id="ipqa-status", js_on_load=None)
+                        status = gr.HTML("", elem_id="ipqa-status", js_on_load=None)
+                        with gr.Group():
+                            remove_pick = gr.Dropdown([(t, d) for t, d in docs], label="Remove a document from the index", elem_id="ipqa-remove-pick")
+                        with gr.Row():
+                            remove_button = gr.Button("Remove document", variant="stop", size="sm", elem_id="ipqa-remove")
+                            corpus_button = gr.Button(f"Re-ingest the corpus folder ({settings.corpus_dir})", size="sm", elem_id="ipqa-reingest")
 
         def _respond(question: str, chat: Chat, state: list[Turn], juris: list[str], doc_ids: list[str], k: float) -> Iterator[tuple[Any, ...]]:
             for out in respond(assistant, question, chat, state, juris, doc_ids, k):
@@ -573,7 +599,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
             questions = example_questions(assistant)
             buttons = [gr.Button(questions[i] if i < len(questions) else "", visible=i < len(questions)) for i in range(N_EXAMPLES)]
             return (
-                documents_table(assistant), index_summary(assistant), gr.CheckboxGroup(choices=juris), gr.Dropdown(choices=doc_pairs),
+                documents_html(documents_table(assistant)), index_summary(assistant), gr.CheckboxGroup(choices=juris), gr.Dropdown(choices=doc_pairs),
                 gr.Dropdown(choices=doc_pairs, value=None), *buttons,
             )
 
@@ -599,10 +625,10 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         new_chat.click(clear_chat, None, chat_outputs, queue=False, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, queue=False, api_visibility="private")
         copy.click(None, [copy_source], None, js=COPY_JS)
-        ingest_button.click(_upload, [uploads], [status, uploads], api_visibility="private").then(_refresh, None, refreshed, api_visibility="private")
-        remove_button.click(_remove, [remove_pick], [status], api_visibility="private").then(_refresh, None, refreshed, api_visibility="private")
-        corpus_button.click(_reingest, None, [status], api_visibility="private").then(_refresh, None, refreshed, api_visibility="private")
-        demo.load(_refresh, None, refreshed, api_visibility="private")
+        ingest_button.click(_upload, [uploads], [status, uploads], api_visibility="private").then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
+        remove_button.click(_remove, [remove_pick], [status], api_visibility="private").then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
+        corpus_button.click(_reingest, None, [status], api_visibility="private").then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
+        demo.load(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
     return demo
 
 

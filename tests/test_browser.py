@@ -145,6 +145,14 @@ def test_answer_has_clickable_citations_and_a_source_panel(session, tmp_path: Pa
     shot = tmp_path / "answered-chat.png"
     page.screenshot(path=str(shot))
     print(f"\nscreenshot of the answered chat: {shot}")
+    # a follow-up question, then a marker of the first answer brings that answer's sources back
+    box = page.locator("#ipqa-question textarea")
+    box.fill("And what about compilations of data?")
+    box.press("Enter")
+    page.locator("#ipqa-chat .ipqa-answer, #ipqa-chat .ipqa-refusal").nth(1).wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.locator('#ipqa-panel .ipqa-panel[data-turn="1"]').wait_for(timeout=10_000)
+    marker.click()
+    page.locator('#ipqa-panel .ipqa-panel[data-turn="0"] .ipqa-card.selected mark', has_text="Computer programs are protected").wait_for(timeout=10_000)
 
 
 def test_a_second_session_does_not_see_the_first_chat(browser, server: str) -> None:  # type: ignore[no-untyped-def]

@@ -92,7 +92,7 @@ def cite_link(turn_index: int, c: Citation) -> str:
     )
 
 
-def answer_html(text: str, turn_index: int, answer: Answer | None = None) -> str:
+def answer_html(text: str, turn_index: int, answer: Answer | None = None, infos: dict[str, SourceInfo] | None = None) -> str:
     """Chat bubble of an answer: escaped text, `[n]` as links (once the answer is complete)."""
     if answer is not None and not answer.answered:
         return (
@@ -104,12 +104,23 @@ def answer_html(text: str, turn_index: int, answer: Answer | None = None) -> str
         return f'<div class="ipqa-answer ipqa-streaming">{_paragraphs(body)}</div>'
     by_n = {c.n: c for c in answer.citations}
     body = _marker_pattern(body).sub(lambda m: cite_link(turn_index, by_n[int(m[1])]) if int(m[1]) in by_n else m[0], body)
-    sources = "".join(
-        f'<li>{cite_link(turn_index, c)} {_esc(c.title)} — {_esc(c.section)}{f", p. {c.page}" if c.page else ""}</li>'
-        for c in answer.citations
-    )
     notice = f'<div class="ipqa-notice">{_esc(answer.notice)}</div>' if answer.notice else ""
-    return f'<div class="ipqa-answer">{_paragraphs(body)}{notice}<ul class="ipqa-msg-sources">{sources}</ul></div>'
+    return f'<div class="ipqa-answer">{_paragraphs(body)}{notice}{_source_list(answer.citations, turn_index, infos or {})}</div>'
+
+
+def _source_list(citations: Sequence[Citation], turn_index: int, infos: dict[str, SourceInfo]) -> str:
+    """Under an answer, one line per cited document: its markers, name and provisions."""
+    docs: dict[str, list[Citation]] = {}
+    for c in citations:
+        docs.setdefault(c.doc_id, []).append(c)
+    lines = []
+    for doc_id, cs in docs.items():
+        info = infos.get(doc_id)
+        name = (info.short_title if info else "") or cs[0].title
+        sections = list(dict.fromkeys(c.section + (f", p. {c.page}" if c.page else "") for c in cs if len(c.section) <= 48))
+        where = f" — {_esc('; '.join(sections))}" if sections else ""
+        lines.append(f"<li>{''.join(cite_link(turn_index, c) for c in cs)} {_esc(name)}{where}</li>")
+    return f'<ul class="ipqa-msg-sources">{"".join(lines)}</ul>' if lines else ""
 
 
 def highlighted_passage(c: Citation) -> str:
@@ -245,7 +256,7 @@ def respond(
                 continue
             turn = Turn(question, result, _infos(assistant))
             turns = [*turns, turn]
-            message = {"role": "assistant", "content": answer_html(result.text, index, result)}
+            message = {"role": "assistant", "content": answer_html(result.text, index, result, turn.infos)}
             yield [*chat, message], turns, render_panel(turn, index), "", copy_text(result)
     except IpqaError as exc:
         hint = " Add documents in the Sources tab." if "ingest" in str(exc) else ""

@@ -58,6 +58,12 @@ def test_ranges_lists_and_layout_are_kept() -> None:
     ]
 
 
+def test_marker_only_lines_and_worded_markers() -> None:
+    claims = split_claims("Computer programs are literary works.\n[2]\nDatabases are protected [Passage 3].", 3)
+    assert [(c.text, c.cited) for c in claims] == [("Computer programs are literary works.", (2,)), ("Databases are protected.", (3,))]
+    assert split_claims("[1]", 3) == []
+
+
 def test_reasoning_is_stripped_even_when_unfinished() -> None:
     assert strip_reasoning("<think>passage 2 fits</think>\nAnswer [2].") == "Answer [2]."
     assert strip_reasoning("<think>still thinking about [3]") == ""

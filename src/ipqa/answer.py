@@ -81,6 +81,20 @@ def score_sentence(sentence: str, weights: dict[str, float]) -> float:
     return sum(w for t, w in weights.items() if t in present) / sum(weights.values())
 
 
+def score_in_context(sentence: str, weights: dict[str, float], context: set[str]) -> float:
+    """Half for the question's terms found in the sentence or its context (document, section, heading),
+    half for the terms the context does not explain: those are what the sentence itself must say."""
+    if not weights:
+        return 0.0
+    present = set(tokenize(sentence))
+    total = sum(weights.values())
+    covered = sum(w for t, w in weights.items() if t in present or t in context) / total
+    focus = {t: w for t, w in weights.items() if t not in context}
+    if not focus:
+        return covered
+    return 0.5 * covered + 0.5 * sum(w for t, w in focus.items() if t in present) / sum(focus.values())
+
+
 def answer(
     question: str,
     *,
@@ -133,7 +147,7 @@ def compose(
     best_similarity = max((h.similarity or 0.0) for h in hits)
     weights = _weights(query)
     coverage = evidence_coverage(weights, hits, idf) if idf else 1.0
-    quotes = _candidates(hits, weights, wanted)
+    quotes = _candidates(hits, weights, wanted, infos)
     strong = [q for q in quotes if q.score >= MIN_SENTENCE_SCORE]
     if best_similarity < settings.min_score or coverage < settings.min_coverage or not strong:
         return Answer(question, REFUSAL, False, (), hits)
@@ -158,14 +172,17 @@ def _mentions(text: str, wanted: set[str]) -> bool:
     return bool(set(refs(text)) & wanted)
 
 
-def _candidates(hits: Sequence[Hit], weights: dict[str, float], wanted: set[str]) -> list[Quote]:
+def _candidates(hits: Sequence[Hit], weights: dict[str, float], wanted: set[str], infos: dict[str, SourceInfo]) -> list[Quote]:
     quotes = []
     for i, hit in enumerate(hits):
+        info = infos.get(hit.passage.doc_id)
+        names = f"{info.short_title} {info.title} {' '.join(info.aliases)}" if info else ""
+        context = set(tokenize(f"{names} {hit.passage.section} {hit.passage.heading}"))
         prior = 0.12 / (1 + i) + (0.25 if section_refs(hit.passage.section) & wanted else 0.0)
         for s, e in sentence_spans(hit.passage.text):
             if _is_heading(hit.passage.text[s:e], hit.passage):
                 continue
-            quotes.append(Quote(i, s, e, score_sentence(hit.passage.text[s:e], weights) + prior))
+            quotes.append(Quote(i, s, e, score_in_context(hit.passage.text[s:e], weights, context) + prior))
     return sorted(quotes, key=lambda q: -q.score)
 
 

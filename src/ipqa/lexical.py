@@ -32,14 +32,27 @@ def refs(text: str) -> list[str]:
     return out
 
 
+# Bump when tokenize() changes: a saved BM25 index of another version is rebuilt, not misread.
+TOKENIZER_VERSION = "2"
+
+
+def stem(word: str) -> str:
+    """Light plural folding ('models' -> 'model', 'parties' -> 'party'), enough for matching."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) and not word[-2].isdigit():
+        return word[:-1]
+    return word
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased words minus stopwords, CJK bigrams, plus reference tokens."""
+    """Lower-cased, plural-folded words minus stopwords, CJK bigrams, plus reference tokens."""
     tokens = []
     for word in _WORD.findall(text.lower()):
         if "\u3400" <= word[0] <= "\ufaff":
             tokens.extend(word[i : i + 2] for i in range(max(1, len(word) - 1)))
         elif word not in _STOP:
-            tokens.append(word)
+            tokens.append(stem(word))
     tokens.extend(refs(text))
     return tokens
 
@@ -84,6 +97,7 @@ class Bm25Index:
             self.model.save(str(folder))
         (folder / "df.json.tmp").write_text(json.dumps(self.df))
         (folder / "df.json.tmp").replace(folder / "df.json")
+        (folder / "version").write_text(TOKENIZER_VERSION)
         tmp = folder / "ids.json.tmp"
         tmp.write_text(json.dumps(self.ids))
         tmp.replace(folder / "ids.json")
@@ -93,7 +107,8 @@ class Bm25Index:
         """Read a saved index, or None when there is none."""
         import bm25s
 
-        if not (folder / "ids.json").exists():
+        version = folder / "version"
+        if not (folder / "ids.json").exists() or not version.exists() or version.read_text() != TOKENIZER_VERSION:
             return None
         ids = json.loads((folder / "ids.json").read_text())
         model = bm25s.BM25.load(str(folder)) if ids else bm25s.BM25()

@@ -31,9 +31,10 @@ THRESHOLD = 0.71
 PAIR_MARGIN = 0.03
 UNSUPPORTED = "unsupported"  # prefix of the Answer.flags entries that count as unsupported sentences
 
-_MARKERS = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]")
+# "[2]", "[1, 3]", "[1-3]", and the "[Passage 2]" / "[source 2]" some small models write.
+_MARKERS = re.compile(r"\[\s*(?:(?:passages?|sources?)\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.I)
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
-_END = re.compile(r"[.!?][\"”’)]*(?:\s*\[[\d\s,;–-]+\])*(?=\s|$)")
+_END = re.compile(r"[.!?][\"”’)]*(?:\s*\[(?:passages?|sources?)?[\d\s,;–-]+\])*(?=\s|$)", re.I)
 _ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Arts|Sec|para|paras|pp|cf|Inc|Co|Stat|v|vs|e\.g|i\.e|U\.S|et al|ibid|id)|\b[A-Z])$")
 _GENERIC = set(
     "article articles section recital paragraph treaty convention agreement act law provide provides provided provision "
@@ -91,11 +92,12 @@ def split_claims(reply: str, k: int) -> list[Claim]:
         clean = _MARKERS.sub("", piece)
         clean = re.sub(r"[ \t]+([.,;:!?])", r"\1", clean)
         clean = re.sub(r"[ \t]{2,}", " ", clean).strip()
-        if clean or cited:
+        if clean:
             claims.append(Claim(clean, tuple(cited), tuple(invalid), text[pos:piece_start]))
-        elif invalid and claims:  # a line holding only bad markers
+        elif claims and (cited or invalid):  # a line holding only markers belongs to the sentence before it
             last = claims[-1]
-            claims[-1] = Claim(last.text, last.cited, last.invalid + tuple(invalid), last.sep)
+            merged = tuple(dict.fromkeys(last.cited + tuple(cited)))
+            claims[-1] = Claim(last.text, merged, last.invalid + tuple(invalid), last.sep)
         pos = piece_end
     return claims
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .catalog import named_docs
@@ -112,7 +112,7 @@ def answer(
     query = contextual_query(question, history)
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
     infos = {r.doc_id: r.info for r in store.docs()}
-    return compose(question, query, hits, infos, settings, idf=store.bm25.idf if store.bm25 else None)
+    return compose(question, query, hits, infos, settings)
 
 
 def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:
@@ -131,7 +131,6 @@ def compose(
     hits: Sequence[Hit],
     infos: dict[str, SourceInfo],
     settings: Settings,
-    idf: Callable[[str], float] | None = None,
 ) -> Answer:
     """Pick the best-supported sentences and write them up with citations."""
     hits = tuple(hits)
@@ -146,26 +145,13 @@ def compose(
         return Answer(question, REFUSAL_MISSING_PROVISION.format(where=where, refs=missing), False, (), hits)
     best_similarity = max((h.similarity or 0.0) for h in hits)
     weights = _weights(query)
-    coverage = evidence_coverage(weights, hits, idf) if idf else 1.0
     quotes = _candidates(hits, weights, wanted, infos)
     strong = [q for q in quotes if q.score >= MIN_SENTENCE_SCORE]
-    if best_similarity < settings.min_score or coverage < settings.min_coverage or not strong:
+    if best_similarity < settings.min_score or not strong:
         return Answer(question, REFUSAL, False, (), hits)
     chosen = _choose(strong, hits, settings.max_citations)
     citations, text = _write_up(chosen, hits, infos)
     return Answer(question, text, True, tuple(citations), hits)
-
-
-def evidence_coverage(weights: dict[str, float], hits: Sequence[Hit], idf: Callable[[str], float]) -> float:
-    """Share of the question's content (weighted by rarity) that the retrieved passages contain at all."""
-    terms = [t for t in weights if ":" not in t]
-    if not terms:
-        return 1.0
-    present: set[str] = set()
-    for h in hits:
-        present.update(tokenize(f"{h.passage.section} {h.passage.heading} {h.passage.text}"))
-    total = sum(idf(t) for t in terms)
-    return sum(idf(t) for t in terms if t in present) / total if total else 1.0
 
 
 def _mentions(text: str, wanted: set[str]) -> bool:

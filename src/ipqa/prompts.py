@@ -1,7 +1,7 @@
 """Fixed texts: the refusal and notices shown to users."""
 
 REFUSAL = "The indexed sources do not answer this question."
-REFUSAL_MISSING_PROVISION = "The indexed sources do not answer this question: no indexed document has {refs}."
+REFUSAL_MISSING_PROVISION = "The indexed sources do not answer this question: {where} has no {refs}."
 EMPTY_QUESTION = "Ask a question about the indexed sources."
 
 # -- Generative answers (llm.py / generate.py / verify.py) --------------------------------------

@@ -60,17 +60,9 @@ def tokenize(text: str) -> list[str]:
 class Bm25Index:
     """A bm25s index persisted beside the store, with the passage ids in index order."""
 
-    def __init__(self, ids: list[str], model, df: dict[str, int] | None = None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, ids: list[str], model) -> None:  # type: ignore[no-untyped-def]
         self.ids = ids
         self.model = model
-        self.df = df or {}
-
-    def idf(self, token: str) -> float:
-        """Inverse document frequency; a token no passage has gets the highest weight."""
-        import math
-
-        n = len(self.ids)
-        return math.log((n + 1) / (self.df.get(token, 0) + 0.5))
 
     @classmethod
     def build(cls, items: Iterable[tuple[str, str]]) -> Bm25Index:
@@ -78,25 +70,19 @@ class Bm25Index:
         import bm25s
 
         ids, corpus = [], []
-        df: dict[str, int] = {}
         for pid, text in items:
             ids.append(pid)
-            tokens = tokenize(text) or ["\x00empty"]
-            corpus.append(tokens)
-            for token in set(tokens):
-                df[token] = df.get(token, 0) + 1
+            corpus.append(tokenize(text) or ["\x00empty"])
         model = bm25s.BM25()
         if corpus:
             model.index(corpus, show_progress=False)
-        return cls(ids, model, df)
+        return cls(ids, model)
 
     def save(self, folder: Path) -> None:
         """Write to `folder` (replacing what was there)."""
         folder.mkdir(parents=True, exist_ok=True)
         if self.ids:
             self.model.save(str(folder))
-        (folder / "df.json.tmp").write_text(json.dumps(self.df))
-        (folder / "df.json.tmp").replace(folder / "df.json")
         (folder / "version").write_text(TOKENIZER_VERSION)
         tmp = folder / "ids.json.tmp"
         tmp.write_text(json.dumps(self.ids))
@@ -112,8 +98,7 @@ class Bm25Index:
             return None
         ids = json.loads((folder / "ids.json").read_text())
         model = bm25s.BM25.load(str(folder)) if ids else bm25s.BM25()
-        df = json.loads((folder / "df.json").read_text()) if (folder / "df.json").exists() else {}
-        return cls(ids, model, df)
+        return cls(ids, model)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """Top-k (passage id, score), best first; only positive scores."""

@@ -209,7 +209,9 @@ def test_sources_tab_upload_remove_and_reingest(tmp_path: Path, embedder: Embedd
     settings = Settings(data_dir=tmp_path / "index", corpus_dir=corpus, max_file_mb=1)
     assistant = Assistant(settings, embedder=embedder)
     assert ui.documents_table(assistant) == [] and "No documents indexed yet" in ui.index_summary(assistant)
-    assert "ipqa-notice" in final(ui.respond(assistant, "Anything?", [], []))[0][1]["content"]
+    assert ui.example_questions(assistant) == []
+    notice = final(ui.respond(assistant, "Anything?", [], []))[0][1]["content"]
+    assert 'class="ipqa-notice"' in notice and "No index yet" in notice and "Sources tab" in notice
 
     incoming = tmp_path / "incoming"
     incoming.mkdir()

@@ -23,7 +23,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from .api import Assistant  # noqa: E402
-from .errors import ConfigError, IpqaError  # noqa: E402
+from .errors import ConfigError, IpqaError, NoIndexError  # noqa: E402
 from .loaders import SUPPORTED  # noqa: E402
 from .settings import Settings  # noqa: E402
 from .types import Answer, Citation, Hit, SourceInfo  # noqa: E402
@@ -259,7 +259,7 @@ def respond(
             message = {"role": "assistant", "content": answer_html(result.text, index, result, turn.infos)}
             yield [*chat, message], turns, render_panel(turn, index), "", copy_text(result)
     except IpqaError as exc:
-        hint = " Add documents in the Sources tab." if "ingest" in str(exc) else ""
+        hint = " Or add documents in the Sources tab." if isinstance(exc, NoIndexError) else ""
         yield [*chat, {"role": "assistant", "content": notice_html(f"{exc}{hint}")}], turns, current_panel(turns), "", last_copy
 
 
@@ -305,11 +305,9 @@ def filter_choices(assistant: Assistant) -> tuple[list[str], list[tuple[str, str
 
 
 def example_questions(assistant: Assistant) -> list[str]:
-    """A few questions the indexed documents can answer (catalogued documents first)."""
+    """A few questions that indexed catalogue documents answer (none for an empty index)."""
     infos = _infos(assistant)
-    picked = [q for doc_id, q in EXAMPLES.items() if doc_id in infos]
-    fallback = [q for q in EXAMPLES.values() if q not in picked] if not infos else []
-    return (picked + fallback)[:N_EXAMPLES]
+    return [q for doc_id, q in EXAMPLES.items() if doc_id in infos][:N_EXAMPLES]
 
 
 def index_summary(assistant: Assistant) -> str:

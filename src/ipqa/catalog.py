@@ -89,12 +89,26 @@ def names_of(info: SourceInfo) -> list[str]:
     return [n for n in dict.fromkeys(n.strip() for n in names) if len(n) >= 3]
 
 
+_PATTERNS: dict[tuple[str, str, tuple[str, ...]], tuple[re.Pattern[str], ...]] = {}
+
+
+def _name_patterns(info: SourceInfo) -> tuple[re.Pattern[str], ...]:
+    # Worked out once per document, not once per document per question: that cost grows with the collection.
+    key = (info.short_title, info.title, tuple(info.aliases))
+    found = _PATTERNS.get(key)
+    if found is None:
+        if len(_PATTERNS) > 100_000:
+            _PATTERNS.clear()
+        found = _PATTERNS[key] = tuple(re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I) for name in names_of(info))
+    return found
+
+
 def named_docs(question: str, infos: dict[str, SourceInfo]) -> set[str]:
     """Documents a question names explicitly ('Article 9 of the Berne Convention' -> Berne)."""
     out = set()
     for doc_id, info in infos.items():
-        for name in names_of(info):
-            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", question, re.I):
+        for pattern in _name_patterns(info):
+            if pattern.search(question):
                 out.add(doc_id)
                 break
     return out

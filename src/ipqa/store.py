@@ -62,6 +62,7 @@ class Store:
         self.db.executescript(_SCHEMA)
         self._bm25: Bm25Index | None = None
         self._bm25_mtime = 0.0
+        self._docs: tuple[tuple[int, int], list[DocRecord]] | None = None
 
     # -- Chroma -------------------------------------------------------------------------
     @cached_property
@@ -109,9 +110,14 @@ class Store:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def docs(self) -> list[DocRecord]:
-        """Every ingested document."""
-        rows = self.db.execute("SELECT doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings FROM docs ORDER BY doc_id")
-        return [_doc(row) for row in rows]
+        """Every ingested document (parsed again only after the database changed)."""
+        # data_version moves when another connection commits, total_changes when this one writes.
+        stamp = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
+        cached = self._docs
+        if cached is None or cached[0] != stamp:
+            rows = self.db.execute("SELECT doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings FROM docs ORDER BY doc_id")
+            cached = self._docs = (stamp, [_doc(row) for row in rows])
+        return list(cached[1])
 
     def doc(self, doc_id: str) -> DocRecord | None:
         """One document's record."""

@@ -13,7 +13,7 @@ from .embedding import Embedder
 from .errors import NoIndexError, UnknownDocumentError
 from .ingest import IngestReport, ingest
 from .llm import EXTRACTIVE, ChatModel, LlmNotConfigured, check_engine, make_llm
-from .retrieve import Filters
+from .retrieve import Filters, retrieve
 from .settings import Settings
 from .store import DocRecord, Store
 from .types import Answer, Passage
@@ -62,6 +62,13 @@ class Assistant:
             return bool(self.store.docs())
         except NoIndexError:
             return False
+
+    def warm(self) -> None:
+        """Load the model and read the index (vectors, BM25) now, so the first question does not wait for them."""
+        if self.has_index():
+            retrieve("warm up", store=self.store, embedder=self.embedder, settings=self.settings, top_k=1)  # embeds, queries both indexes
+        else:
+            self.embedder.embed_query("warm up")
 
     def ask(
         self,

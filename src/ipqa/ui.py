@@ -705,9 +705,9 @@ def launch(settings: Settings, assistant: Assistant | None = None, **overrides: 
     if warning:
         print(warning, file=sys.stderr)
 
-    def warm_up() -> None:  # load the model while the page opens, not on the first question
+    def warm_up() -> None:  # load the model and the index while the page opens, not on the first question
         try:
-            assistant.embedder.embed_query("warm up")
+            assistant.warm()
         except IpqaError:
             pass
 

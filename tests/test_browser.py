@@ -190,7 +190,7 @@ def test_a_passage_with_script_renders_as_text(session) -> None:  # type: ignore
     literal = "<script>window.__pwned=1</script>"
     page.locator("#ipqa-new").click()
     page.locator("#ipqa-chat .ipqa-answer").first.wait_for(state="detached")
-    bubble = ask(page, "What does the Quokka Clause require?", "Quokka Clause requires")
+    bubble = ask(page, "What must always be shown to readers as plain text under the Quokka Clause?", "Quokka Clause requires")
     assert literal in bubble.inner_text()
     bubble.locator("a.ipqa-cite").first.click()
     mark = page.locator("#ipqa-panel .ipqa-card.selected mark", has_text="Quokka Clause requires")

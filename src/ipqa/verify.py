@@ -1,7 +1,8 @@
 """Does the cited passage support the sentence? Pure functions over offline signals.
 
 A generated sentence is *supported* by a passage when
-  1. every figure it states (numbers, article numbers, years, number words) occurs in the passage or its label, and
+  1. every figure it states (numbers, article numbers, years, number words) occurs in the quoted span or the passage's
+     label, and every legal key term it names (which right, whose right: "communication", "performers", …) in the passage,
   2. its support score — a weighted sum of lexical overlap and embedding similarity with the best-matching
      sentence span of the passage — reaches `THRESHOLD`.
 That best span is what the citation quotes and the UI highlights. The weight and threshold were calibrated on
@@ -203,6 +204,26 @@ def support_score(lexical: float, semantic: float, weight: float = LEXICAL_WEIGH
     return weight * lexical + (1 - weight) * semantic
 
 
+# Which right, whose right, what subject matter: a sentence naming one of these must be quoting a span that names it
+# too (a swapped term — "communication" for "distribution", "performers" for "authors" — keeps the rest of the words).
+_KEY_TERMS = (
+    "communication distribution rental reproduction broadcasting rebroadcasting translation adaptation importation "
+    "performer producer phonogram broadcaster database compilation photographic cinematographic computer "
+    "circumvention quotation exhaustion remuneration compulsory moral"
+).split()
+
+
+def key_terms(text: str) -> dict[str, str]:
+    """Legal key terms of a text, by stem: {'communic': 'communication', 'perform': 'performers'}."""
+    keys = {_stem(t) for t in _KEY_TERMS}
+    out: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z]+", text):
+        stem = _stem(word.lower())
+        if stem in keys:
+            out.setdefault(stem, word.lower())
+    return out
+
+
 def is_claim(sentence: str) -> bool:
     """Whether a sentence states something checkable (not 'In short:' or a bare heading)."""
     return len(content_words(sentence)) >= 3 or bool(figures(sentence))
@@ -220,7 +241,7 @@ class Support:
     lexical: float  # of the quote
     semantic: float  # of the quote
     score: float  # best support score of any span that carries the sentence's figures
-    missing: tuple[str, ...]  # figures of the sentence that no span (with the label) carries
+    missing: tuple[str, ...]  # figures no span carries, key terms the passage lacks
     supported: bool
 
 
@@ -232,7 +253,7 @@ class SpanSignals:
     end: int
     lexical: float
     semantic: float
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # figures this span lacks, then key terms the whole passage lacks
     pair: bool  # two adjacent sentences rather than one
 
 
@@ -243,14 +264,16 @@ def candidate_spans(passage: str) -> list[tuple[int, int]]:
 
 
 def span_signals(sentence: str, passage: str, embed: Embed, context: str = "") -> list[SpanSignals]:
-    """Lexical overlap, embedding similarity and missing figures for every candidate span."""
+    """Lexical overlap, embedding similarity, and missing figures and key terms, for every candidate span."""
     singles = len(sentence_spans(passage)) or 1
     spans = candidate_spans(passage)
     vectors = embed([sentence, *(passage[s:e] for s, e in spans)])
     stated = figures(sentence)
+    # Key terms must be in the passage (its heading may name the right); figures in the quoted span itself.
+    absent = tuple(word for stem, word in key_terms(sentence).items() if stem not in key_terms(passage + "\n" + context))
     out = []
     for i, ((s, e), vec) in enumerate(zip(spans, vectors[1:], strict=True)):
-        missing = tuple(sorted(stated - passage_figures(passage[s:e] + "\n" + context), key=lambda f: (len(f), f)))
+        missing = tuple(sorted(stated - passage_figures(passage[s:e] + "\n" + context), key=lambda f: (len(f), f))) + absent
         out.append(SpanSignals(s, e, lexical_overlap(sentence, passage[s:e], context), cosine(vectors[0], vec), missing, i >= singles))
     return out
 
@@ -258,7 +281,8 @@ def span_signals(sentence: str, passage: str, embed: Embed, context: str = "") -
 def judge(signals: Sequence[SpanSignals], weight: float = LEXICAL_WEIGHT, threshold: float = THRESHOLD) -> Support:
     """Verdict and quote from span signals.
 
-    Only spans that carry every figure of the sentence can support it (so the highlighted quote shows them).
+    Only spans that carry every figure of the sentence (so the highlighted quote shows them), of a passage naming its
+    key terms, can support it.
     The quote is the best single sentence, or a pair of adjacent ones when that scores clearly higher.
     """
     carrying = [s for s in signals if not s.missing] or list(signals)

@@ -86,3 +86,20 @@ def test_run_scores_and_reports_on_a_real_index(small: Assistant, tmp_path: Path
     assert evaluate.check_gate(results, gate) == []
     gate.write_text("[min]\nkey_fact_recall = 1.01\n")
     assert evaluate.check_gate(results, gate) == ["key_fact_recall = 1.000 < 1.01"]
+
+
+def test_engines_side_by_side_count_fallbacks(small: Assistant, tmp_path: Path) -> None:
+    rows = [{"id": "a1", "question": "Which right does the WIPO Copyright Treaty give authors to communicate their works to the public?", "category": "lookup",
+             "answerable": True, "evidence": [{"doc": "wipo-copyright-treaty-wct-1996", "quote": "exclusive right of authorizing any communication to the public of their works"}],
+             "key_facts": []}]
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps(rows[0]))
+    questions = evaluate.resolve(evaluate.load_set(path), small)
+    # No LLM server is configured here: the openai engine falls back to extractive, and the run says so.
+    runs = [evaluate.run(small, questions, engine="extractive"), evaluate.run(small, questions, engine="openai")]
+    assert [r["engine"] for r in runs] == ["extractive", "openai"]
+    assert runs[0]["overall"]["fallbacks"] == 0 and runs[1]["overall"]["fallbacks"] == 1
+    table = evaluate.side_by_side(runs)
+    assert table.splitlines()[0] == "| metric | extractive | openai |"
+    assert "| Fallbacks to extractive | 0 | 1 |" in table
+    assert "<h2>Engines side by side</h2>" in evaluate.html_report(runs[0], compare=runs)

@@ -1,4 +1,4 @@
-"""Command line: `ipqa ingest | ask | sources | remove | serve`."""
+"""Command line: `ipqa ingest | ask | sources | remove | serve | eval | doctor`."""
 
 from __future__ import annotations
 
@@ -65,14 +65,19 @@ def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None
 @click.option("--top-k", type=int, help="Passages to retrieve.")
 @click.option("--jurisdiction", "jurisdictions", multiple=True, help="Only these jurisdictions (repeatable).")
 @click.option("--doc", "doc_ids", multiple=True, help="Only these document ids (repeatable).")
+@click.option("--engine", help="extractive or openai (default IPQA_LLM).")
 @click.pass_context
-def ask_cmd(ctx: click.Context, question: str, as_json: bool, top_k: int | None, jurisdictions: tuple[str, ...], doc_ids: tuple[str, ...]) -> None:
+def ask_cmd(
+    ctx: click.Context, question: str, as_json: bool, top_k: int | None, jurisdictions: tuple[str, ...], doc_ids: tuple[str, ...], engine: str | None
+) -> None:
     """Ask a question; the answer quotes its sources."""
-    result = _assistant(ctx).ask(question, top_k=top_k, jurisdictions=jurisdictions, doc_ids=doc_ids)
+    result = _assistant(ctx).ask(question, top_k=top_k, jurisdictions=jurisdictions, doc_ids=doc_ids, engine=engine)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     click.echo(textwrap.fill(" ".join(result.text.split()), 100) if "\n\n" not in result.text else "\n\n".join(textwrap.fill(" ".join(p.split()), 100) for p in result.text.split("\n\n")))
+    if result.notice:
+        click.echo(f"\nNote: {result.notice}", err=True)
     if result.citations:
         click.echo("\nSources:")
     for c in result.citations:
@@ -130,9 +135,13 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=Path("eval/reports/latest.json"), show_default=True)
 @click.option("--md", "md_out", type=click.Path(path_type=Path), default=Path("eval/reports/latest.md"), show_default=True)
 @click.option("--html", "html_out", type=click.Path(path_type=Path), default=Path("eval/reports/latest.html"), show_default=True)
-@click.option("--gate", type=click.Path(path_type=Path, exists=True), help="TOML thresholds; exit 1 when a metric misses one.")
+@click.option("--gate", type=click.Path(path_type=Path, exists=True), help="TOML thresholds (checked on the first engine); exit 1 when a metric misses one.")
+@click.option("--engine", "engines", multiple=True, help="extractive and/or openai (repeat to compare side by side; default IPQA_LLM).")
 @click.pass_context
-def eval_cmd(ctx: click.Context, eval_set: Path, corpus: Path | None, index_dir: Path | None, json_out: Path, md_out: Path, html_out: Path, gate: Path | None) -> None:
+def eval_cmd(
+    ctx: click.Context, eval_set: Path, corpus: Path | None, index_dir: Path | None, json_out: Path, md_out: Path, html_out: Path,
+    gate: Path | None, engines: tuple[str, ...],
+) -> None:
     """Measure retrieval and citation accuracy on an eval set."""
     from . import evaluate
     from .api import Assistant
@@ -146,12 +155,17 @@ def eval_cmd(ctx: click.Context, eval_set: Path, corpus: Path | None, index_dir:
     for path, reason in report.failed:
         click.echo(f"failed: {path}: {reason}", err=True)
     questions = evaluate.resolve(questions, assistant)
-    results = evaluate.run(assistant, questions, progress=sys.stderr.isatty())
-    for out, text in ((json_out, json.dumps(results, ensure_ascii=False, indent=1)), (md_out, evaluate.markdown_report(results)), (html_out, evaluate.html_report(results))):
+    runs = [evaluate.run(assistant, questions, engine=engine, progress=sys.stderr.isatty()) for engine in (engines or (None,))]
+    results = runs[0]
+    md = "\n\n".join(evaluate.markdown_report(r, f"ipqa citation-accuracy eval — {r['engine']}") for r in runs)
+    html = evaluate.html_report(results, compare=runs)
+    if len(runs) > 1:
+        md = "# Engines side by side\n\n" + evaluate.side_by_side(runs) + "\n\n" + md
+    data = results if len(runs) == 1 else {"engines": {r["engine"]: r for r in runs}}
+    for out, text in ((json_out, json.dumps(data, ensure_ascii=False, indent=1)), (md_out, md), (html_out, html)):
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-    for key, label in evaluate.METRIC_LABELS.items():
-        click.echo(f"{label:30} {evaluate._fmt(results['overall'].get(key))}")
+    click.echo(evaluate.side_by_side(runs))
     click.echo(f"reports: {md_out}, {html_out}, {json_out}")
     if gate:
         failures = evaluate.check_gate(results, gate)

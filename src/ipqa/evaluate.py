@@ -15,6 +15,7 @@ from .api import Assistant
 from .errors import IpqaError
 from .loaders import load
 from .types import Answer
+from .verify import count_unsupported
 
 CATEGORIES = ("lookup", "definition", "obligation", "comparison", "commentary", "unanswerable", "false-premise")
 FIELDS = ("id", "question", "category", "answerable", "evidence", "key_facts")
@@ -199,7 +200,7 @@ def score(q: Question, a: Answer, latency_ms: float) -> Scored:
         id=q.id, category=q.category, answerable=q.answerable, answered=a.answered, latency_ms=latency_ms,
         recall_at_k=recall, mrr=mrr, citations=len(a.citations), citations_valid=valid, citations_on_gold=on_gold,
         gold_cited=gold_cited, any_gold_cited=any_cited, key_fact_recall=facts,
-        unsupported=sum(1 for f in a.flags if "unsupported" in f),
+        unsupported=count_unsupported(a.flags),
         cited=[f"{c.doc_id} {c.section}" + (f" p.{c.page}" if c.page else "") for c in a.citations],
         expected=[f"{ev.doc}: “{ev.quote[:90]}”" for ev in q.evidence], question=q.question, answer=a.text,
     )
@@ -233,17 +234,28 @@ def summarise(rows: Sequence[Scored]) -> dict[str, Any]:
     }
 
 
-def run(assistant: Assistant, questions: Sequence[Question], *, progress: bool = False) -> dict[str, Any]:
-    """Ask every question through the chat's code path and score it."""
+def run(assistant: Assistant, questions: Sequence[Question], *, engine: str | None = None, progress: bool = False) -> dict[str, Any]:
+    """Ask every question through the chat's code path (with `engine`, else the assistant's) and score it."""
     from tqdm import tqdm
 
-    rows = []
-    for q in tqdm(questions, desc="Evaluating", unit="question", disable=not progress):
+    rows, fallbacks = [], 0
+    name = engine or assistant.engine
+    for q in tqdm(questions, desc=f"Evaluating ({name})", unit="question", disable=not progress):
         t0 = time.perf_counter()
-        a = assistant.ask(q.question)
+        a = assistant.ask(q.question, engine=name)
+        fallbacks += a.engine != name
         rows.append(score(q, a, (time.perf_counter() - t0) * 1000))
     categories = {c: summarise([r for r in rows if r.category == c]) for c in CATEGORIES if any(r.category == c for r in rows)}
-    return {"overall": summarise(rows), "categories": categories, "questions": [asdict(r) for r in rows], "engine": "extractive"}
+    overall = summarise(rows) | {"fallbacks": fallbacks}
+    return {"overall": overall, "categories": categories, "questions": [asdict(r) for r in rows], "engine": name}
+
+
+def side_by_side(runs: Sequence[dict[str, Any]]) -> str:
+    """Markdown table comparing the overall metrics of several engines."""
+    lines = ["| metric | " + " | ".join(r["engine"] for r in runs) + " |", "|---|" + "---|" * len(runs)]
+    for key, label in {**METRIC_LABELS, "unsupported_sentences": "Unsupported sentences", "fallbacks": "Fallbacks to extractive"}.items():
+        lines.append(f"| {label} | " + " | ".join(_fmt(r["overall"].get(key)) for r in runs) + " |")
+    return "\n".join(lines)
 
 
 def worst(results: dict[str, Any], n: int = 10) -> list[dict[str, Any]]:
@@ -344,12 +356,19 @@ def chart_png(results: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def html_report(results: dict[str, Any], title: str = "ipqa citation-accuracy eval") -> str:
-    """Self-contained HTML report with the chart embedded."""
+def html_report(results: dict[str, Any], title: str = "ipqa citation-accuracy eval", compare: Sequence[dict[str, Any]] = ()) -> str:
+    """Self-contained HTML report with the chart embedded (and engines side by side, when several ran)."""
     import base64
     import html
 
     esc = html.escape
+    labels = {**METRIC_LABELS, "unsupported_sentences": "Unsupported sentences", "fallbacks": "Fallbacks to extractive"}
+    versus = ""
+    if len(compare) > 1:
+        cells = "".join(
+            f"<tr><td>{esc(label)}</td>" + "".join(f"<td>{esc(_fmt(r['overall'].get(key)))}</td>" for r in compare) + "</tr>" for key, label in labels.items()
+        )
+        versus = "<h2>Engines side by side</h2><table><tr><th>metric</th>" + "".join(f"<th>{esc(r['engine'])}</th>" for r in compare) + f"</tr>{cells}</table>"
     overall = "".join(f"<tr><td>{esc(label)}</td><td>{esc(_fmt(results['overall'].get(key)))}</td></tr>" for key, label in METRIC_LABELS.items())
     keys = ["recall_at_k", "mrr", "citation_precision", "citation_recall_questions", "key_fact_recall", "abstention_accuracy", "false_abstention_rate"]
     head = "".join(f"<th>{esc(METRIC_LABELS[k])}</th>" for k in keys)
@@ -366,7 +385,7 @@ def html_report(results: dict[str, Any], title: str = "ipqa citation-accuracy ev
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:4px 8px;font-size:14px;vertical-align:top}}th{{background:#f3f3f3}}</style></head><body>
-<h1>{esc(title)}</h1><p>Engine: {esc(results.get('engine', 'extractive'))} — {results['overall']['questions']} questions</p>
+<h1>{esc(title)}</h1><p>Engine: {esc(results.get('engine', 'extractive'))} — {results['overall']['questions']} questions</p>{versus}
 <h2>Overall</h2><table><tr><th>metric</th><th>value</th></tr>{overall}</table>
 <h2>Per category</h2><table><tr><th>category</th><th>n</th>{head}</tr>{cat_rows}</table>
 <img alt="metrics per category" src="data:image/png;base64,{png}" style="max-width:100%">

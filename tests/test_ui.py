@@ -180,6 +180,12 @@ def test_only_real_markers_become_links() -> None:
     assert "ipqa-cite" not in streaming and "ipqa-streaming" in streaming
 
 
+def test_pdf_line_breaks_are_joined_for_reading() -> None:
+    c = _citation("Page text\nwraps here.\n\nThe quoted\nsentence ends.", "The quoted\nsentence ends.")
+    assert ui.highlighted_passage(c) == "Page text wraps here.\n\n<mark>The quoted sentence ends.</mark>"
+    assert "\n" in ui.highlighted_passage(_citation("Markdown\n(i) item", "(i) item", page=None)).split("<mark>")[0]
+
+
 def test_highlight_falls_back_to_finding_the_quote() -> None:
     c = _citation("Alpha beta. Gamma delta.", "Gamma delta.", quote_start=0, quote_end=3)
     assert ui.highlighted_passage(c) == "Alpha beta. <mark>Gamma delta.</mark>"

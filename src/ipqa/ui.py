@@ -74,7 +74,7 @@ def _esc(text: str) -> str:
 
 def _paragraphs(escaped: str) -> str:
     parts = [p.strip() for p in escaped.split("\n\n") if p.strip()]
-    return "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in parts)
+    return "".join(f"<p>{' '.join(p.split(chr(10)))}</p>" for p in parts)
 
 
 def _marker_pattern(text: str) -> re.Pattern[str]:
@@ -123,13 +123,19 @@ def _source_list(citations: Sequence[Citation], turn_index: int, infos: dict[str
     return f'<ul class="ipqa-msg-sources">{"".join(lines)}</ul>' if lines else ""
 
 
+def _unwrap(text: str) -> str:
+    """PDF text keeps the page's line breaks; for reading, a single break is a space."""
+    return re.sub(r"(?<!\n)\n(?!\n)", " ", text)
+
+
 def highlighted_passage(c: Citation) -> str:
-    """The cited passage, escaped, with the quoted span in `<mark>`."""
+    """The cited passage, escaped, with the quoted span in `<mark>` (PDF line breaks joined)."""
     start, end = c.quote_start, c.quote_end
     if not (0 <= start <= end <= len(c.passage)) or c.passage[start:end] != c.quote:
         found = c.passage.find(c.quote)
         start, end = (found, found + len(c.quote)) if found >= 0 else (len(c.passage), len(c.passage))
-    return f"{_esc(c.passage[:start])}<mark>{_esc(c.passage[start:end])}</mark>{_esc(c.passage[end:])}"
+    show = _unwrap if c.page is not None else str
+    return f"{_esc(show(c.passage[:start]))}<mark>{_esc(show(c.passage[start:end]))}</mark>{_esc(show(c.passage[end:]))}"
 
 
 def file_href(path: str) -> str | None:
@@ -173,7 +179,7 @@ def hit_item(hit: Hit, info: SourceInfo | None) -> str:
     where = _esc(p.section) + (f", p. {p.page}" if p.page else "")
     return (
         f'<details class="ipqa-hit"><summary><span class="ipqa-title">{_esc(title)}</span> — {where}</summary>'
-        f'<blockquote class="ipqa-passage">{_esc(p.text)}</blockquote>'
+        f'<blockquote class="ipqa-passage">{_esc(_unwrap(p.text) if p.page is not None else p.text)}</blockquote>'
         f"{_links(info.url if info else '', info.file if info else '')}</details>"
     )
 
@@ -469,6 +475,7 @@ blockquote.ipqa-passage { margin: .3em 0; padding: .45em .65em; border-left: 3px
 #ipqa-examples button, #ipqa-actions button { flex: 0 1 auto !important; width: auto !important; font-weight: 400; }
 #ipqa-panel-box { position: sticky; top: .5rem; }
 .ipqa-docs { width: 100%; border-collapse: collapse; font-size: .9rem; margin: 0 !important; border: none !important; }
+.ipqa-docs tr, .ipqa-report tr { border: none !important; }
 .ipqa-docs th, .ipqa-docs td, .ipqa-report th, .ipqa-report td { border: none !important; border-bottom: 1px solid var(--border-color-primary) !important; }
 .ipqa-docs th { text-align: left; font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: var(--body-text-color-subdued);
   padding: .45em .6em; border-bottom: 2px solid var(--border-color-primary); }
@@ -516,6 +523,12 @@ COPY_JS = """
   return [];
 }
 """
+
+
+def THEME() -> gr.themes.Base:  # noqa: N802 — a factory standing in for a constant
+    """Gradio's default theme, with the bundled font's regular and bold faces (its semibold file lacks most glyphs)."""
+    font = [gr.themes.LocalFont("Source Sans Pro", weights=(400, 700)), "ui-sans-serif", "system-ui", "sans-serif"]
+    return gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=font)
 
 
 def _allow(demo: gr.Blocks, paths: Sequence[str]) -> None:
@@ -693,7 +706,7 @@ def launch_options(settings: Settings, assistant: Assistant) -> dict[str, Any]:
         "max_file_size": f"{settings.max_file_mb}mb",
         "footer_links": [],
         "css": CSS,
-        "theme": gr.themes.Default(primary_hue="blue", neutral_hue="slate"),
+        "theme": THEME(),
     }
 
 

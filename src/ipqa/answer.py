@@ -116,13 +116,14 @@ def answer(
 
 
 def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:
-    """A follow-up ('and what about its Article 5?') carries the previous question along."""
+    """A follow-up that points back ('and what about its Article 5?') carries the previous question along.
+
+    Only words that refer back count: a short but self-contained question starts a new topic."""
     if not history:
         return question
     previous = history[-1][0]
-    short = len(question.split()) <= 8
-    anaphoric = re.search(r"\b(it|its|this|that|these|those|they|their|there|same|above|also|what about|and)\b", question, re.I)
-    return f"{previous} {question}" if short or anaphoric else question
+    anaphoric = re.search(r"\b(it|its|this|that|these|those|they|them|their|there|same|above|also|what about|how about)\b|^(and|or|but)\b", question, re.I)
+    return f"{previous} {question}" if anaphoric else question
 
 
 def compose(

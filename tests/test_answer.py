@@ -1,0 +1,35 @@
+"""Pure pieces of the extractive engine: sentences, follow-up queries, sentence scoring."""
+
+from ipqa.answer import contextual_query, score_in_context, sentence_spans
+from ipqa.lexical import tokenize
+
+
+def test_pdf_line_breaks_do_not_end_sentences_but_list_items_do() -> None:
+    text = (
+        "Section 107 of the Copyright Act identifies four factors for determining whether a given\n"
+        "use is fair. See Campbell v. Acuff-Rose Music, Inc., 510 U.S. 569, 577 (1994).\n"
+        "Article 53\nObligations for providers\n1. Providers of general-purpose AI models shall:\n(a) draw up documentation;"
+    )
+    got = [text[s:e] for s, e in sentence_spans(text)]
+    assert got == [
+        "Section 107 of the Copyright Act identifies four factors for determining whether a given\nuse is fair.",
+        "See Campbell v. Acuff-Rose Music, Inc., 510 U.S. 569, 577 (1994).",
+        "1. Providers of general-purpose AI models shall:",
+        "(a) draw up documentation;",
+    ]
+
+
+def test_follow_ups_carry_the_previous_question_only_when_they_refer_back() -> None:
+    history = [("What does the commentary say about Japan and WIPO?", "…")]
+    assert contextual_query("What about piracy?", history).startswith("What does the commentary say")
+    assert contextual_query("Does it mention anime?", history).startswith("What does the commentary say")
+    assert contextual_query("What is the boiling point of mercury?", history) == "What is the boiling point of mercury?"
+    assert contextual_query("What about piracy?", []) == "What about piracy?"
+
+
+def test_sentence_must_say_what_its_context_does_not() -> None:
+    weights = {t: 1.0 for t in tokenize("general-purpose AI model providers copyright")}
+    context = set(tokenize("the EU AI Act Article 53 Obligations for providers of general-purpose AI models"))
+    on_topic = score_in_context("(c) put in place a policy to comply with Union law on copyright", weights, context)
+    generic = score_in_context("(a) draw up the technical documentation of the model", weights, context)
+    assert on_topic > generic

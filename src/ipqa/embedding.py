@@ -36,6 +36,7 @@ class Embedder:
         self.batch_size = settings.embed_batch_size
         self.device = settings.embed_device
         self.threads = settings.embed_threads
+        self.batch_threads = settings.ingest_threads or os.cpu_count() or 1
         self.calls = 0
         self.texts_embedded = 0
 
@@ -90,8 +91,17 @@ class Embedder:
             return []
         self.calls += 1
         self.texts_embedded += len(texts)
-        # Straight to sentence-transformers: it sorts by length and batches; no per-text overhead.
-        vectors = self.model._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        import torch
+
+        model = self.model._model
+        # Batches use every core (ingest throughput); single queries stay on few threads (latency under load).
+        torch.set_num_threads(self.batch_threads)
+        try:
+            # Straight to sentence-transformers: it sorts by length and batches; no per-text overhead.
+            vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)
+        finally:
+            if self.threads > 0:
+                torch.set_num_threads(self.threads)
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:

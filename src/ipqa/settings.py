@@ -30,8 +30,9 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, description="Passages per embedding batch.")
     embed_device: str = Field("cpu", description="Torch device for the embedder.")
+    ingest_threads: int = Field(0, description="Torch CPU threads while embedding passages in batches (0 = one per core).")
     embed_threads: int = Field(
-        1, description="Torch CPU threads for embedding (0 = one per core). One is faster on a busy 2-core machine: see benchmarks/README.md."
+        1, description="Torch CPU threads for query embedding (0 = one per core). One is faster on a busy 2-core machine: see benchmarks/README.md."
     )
     chunk_tokens: int = Field(200, description="Max word pieces of passage text (model window 256).")
     chunk_overlap: int = Field(32, description="Word pieces carried over between size-split chunks.")

@@ -86,9 +86,6 @@ def test_broken_index_is_diagnosed_then_fixed(indexed: tuple[Settings, Path], em
     assert "FAIL bm25: keyword index (BM25) is missing or out of date" in lines
     assert "warn files: file changed since ingest: data" in lines
 
-    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "doctor"])
-    assert result.exit_code == 1 and result.output.splitlines()[-1] == "4 problems, 1 warning — see the fixes above"
-
     fixed = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "doctor", "--fix"])
     assert "fixed: dropped licensing (interrupted write) — ingest its file again" in fixed.output
     assert "fixed: deleted 1 orphan vectors" in fixed.output

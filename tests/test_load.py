@@ -140,10 +140,12 @@ def test_twenty_sessions_for_a_minute_while_ingesting(tmp_path: Path, embedder: 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "IPQA_DATA_DIR": str(settings.data_dir), "IPQA_CORPUS_DIR": str(settings.corpus_dir)}
     for name in ("IPQA_AUTH", "IPQA_HOST"):
         env.pop(name, None)
-    child = subprocess.Popen([IPQA, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    log = tmp_path / "serve.log"
+    with open(log, "w") as sink:  # a file, not a pipe nobody reads for a minute
+        child = subprocess.Popen([IPQA, "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
     stats, ingests = Stats(), []
     try:
-        wait_for_port(port, child)
+        wait_for_port(port, child, log=log)
         url = f"http://127.0.0.1:{port}"
         config = httpx.get(f"{url}/config", timeout=60, trust_env=False).json()
         warm = Page(url, config)

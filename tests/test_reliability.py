@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,7 @@ FAILS = {
     "empty.txt": "empty file (no text)",
     "whitespace-only.md": "empty file (no text)",
     "zero-pages.pdf": "PDF has no pages",
-    "truncated.pdf": "corrupt or unreadable PDF (PdfStreamError: Stream has ended unexpectedly)",
+    "truncated.pdf": "corrupt or unreadable PDF (",  # then pypdf's own words, which vary by version
     "encrypted.pdf": "encrypted PDF (password required)",
     "scanned-no-text-layer.pdf": "no extractable text (scanned PDF?) — OCR needed",
     "html-named.pdf": "not a PDF (no %PDF header — an HTML page or a failed download saved as .pdf?)",
@@ -38,13 +39,13 @@ FAILS = {
     "random-bytes-no-nul.txt": "not UTF-8 and no other text encoding fits (binary file?)",
     "scripts-only.html": "HTML has no visible text (only scripts, styles or markup)",
 }
-# Files that load, some with a warning about their encoding.
+# Files that load, some with a warning naming the encoding found (cp932 is Shift-JIS, cp1252 Latin-1's superset).
 LOADS = {
     "policy-good.pdf": None,
     UNICODE_NAME: None,
-    "japanese-shift-jis.txt": "decoded as cp932, not UTF-8",
-    "french-latin-1.txt": "decoded as cp1252, not UTF-8",
-    "utf-16-with-bom.txt": "decoded as UTF-16, not UTF-8",
+    "japanese-shift-jis.txt": r"decoded as (cp932|shift_jis), not UTF-8",
+    "french-latin-1.txt": r"decoded as (cp1252|latin_1|iso8859_1[5]?), not UTF-8",
+    "utf-16-with-bom.txt": r"decoded as UTF-16, not UTF-8",
 }
 SKIPS = {"slides.pptx": "unsupported file type '.pptx'"}
 PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2  # <linux/prctl.h>, <linux/capability.h>
@@ -96,11 +97,13 @@ def test_bad_batch_reports_each_file_and_ingests_the_rest(tmp_path: Path, settin
     expected = dict(FAILS)
     expected["huge-50mb.txt"] = "file is 50.0 MB, over the 20 MB limit (IPQA_MAX_FILE_MB)"
     expected["loop-a.txt"] = expected["loop-b.txt"] = "cannot read file (Too many levels of symbolic links)"
-    assert failed == expected
+    assert set(failed) == set(expected)
+    assert all(failed[name].startswith(reason) if reason.endswith("(") else failed[name] == reason for name, reason in expected.items()), failed
     assert all(Path(p).parent == folder for p, _ in report.failed), "each message names the file"
     assert {Path(p).name: r for p, r in report.skipped} == SKIPS
     warnings = {Path(p).name: w for p, w in report.warnings}
-    assert warnings == {name: w for name, w in LOADS.items() if w}
+    assert set(warnings) == {name for name, w in LOADS.items() if w}
+    assert all(re.fullmatch(LOADS[name], w) for name, w in warnings.items()), warnings
     assert sorted(report.added) == sorted(
         ["policy-good", "notes-with-spaces-ünïcödé-著作権", "japanese-shift-jis", "french-latin-1", "utf-16-with-bom", "kept",
          "wipo-japan-ai-ip-2026-commentary"]
@@ -169,8 +172,9 @@ def test_failed_reingest_keeps_the_good_version(tmp_path: Path, settings: Settin
     (folder / "extra.md").symlink_to("extra.md")
     again = assistant.ingest([folder])
 
-    assert {Path(p).name: r for p, r in again.failed} == {
-        "policy.pdf": FAILS["truncated.pdf"],
+    failed = {Path(p).name: r for p, r in again.failed}
+    assert failed.pop("policy.pdf").startswith(FAILS["truncated.pdf"])
+    assert failed == {
         "notes.txt": FAILS["binary-named.txt"],
         "page.html": FAILS["scripts-only.html"],
         "terms.md": "file is 21.0 MB, over the 20 MB limit (IPQA_MAX_FILE_MB)",

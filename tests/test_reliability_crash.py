@@ -26,7 +26,7 @@ from ipqa.lexical import Bm25Index
 from ipqa.settings import Settings
 from ipqa.store import Store
 
-N_NOTES = 100  # with the real document: two write groups (64 documents at most each), so a kill lands between or inside them
+N_NOTES = 150  # with the real document: three write groups (64 documents at most each), so a kill lands between or inside them
 IPQA = str(Path(sys.executable).parent / "ipqa")
 
 # Runs the real ingest in a child process and dies (os._exit, as hard as SIGKILL) at one precise
@@ -87,7 +87,7 @@ def _vectors(settings: Settings) -> dict[str, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    """A large-ish run: 100 generated notes plus a real document."""
+    """A large-ish run: 150 generated notes plus a real document."""
     folder = _notes(tmp_path_factory.mktemp("crash") / "notes")
     return [shared_doc("wipo-japan-ai-ip-2026-commentary.txt"), folder]
 
@@ -125,9 +125,10 @@ def test_sigkill_mid_ingest_then_rerun(tmp_path: Path, corpus: list[Path], clean
     # While it runs, a second ingest is refused at once instead of interleaving its writes.
     with pytest.raises(IngestLockedError, match=r"^Another ingest is running on .* — wait for it to finish and try again\.$"):
         ingest(corpus, settings, embedder=embedder)
-    # Aim the kill at the next group's write (vectors going into Chroma), the most delicate moment.
-    aim = time.monotonic() + 60
-    while _count(db, "pending") == 0 and time.monotonic() < aim and child.poll() is None:
+    # Aim the kill at the next group's write (vectors going into Chroma), the most delicate moment;
+    # should that window pass unseen, the kill lands in the third group.
+    first, aim = _count(db, "passages"), time.monotonic() + 120
+    while _count(db, "pending") == 0 and _count(db, "passages") == first and time.monotonic() < aim and child.poll() is None:
         time.sleep(0.005)
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)

@@ -13,7 +13,7 @@ from .catalog import Catalog
 from .embedding import Embedder
 from .errors import IngestLockedError, IpqaError
 from .settings import Settings
-from .store import Store
+from .store import DocRecord, Store
 
 OK, WARN, FAIL = "ok", "warn", "FAIL"
 
@@ -100,7 +100,7 @@ def _index(settings: Settings, store: Store) -> Iterator[Check]:
     yield from _files(docs)
 
 
-def _consistency(settings: Settings, store: Store, docs: list, busy: bool) -> Iterator[Check]:  # type: ignore[type-arg]
+def _consistency(settings: Settings, store: Store, docs: list[DocRecord], busy: bool) -> Iterator[Check]:
     try:
         vectors = store.vector_ids()
     except Exception as exc:  # chromadb raises its own error types for damaged stores
@@ -131,7 +131,7 @@ def _consistency(settings: Settings, store: Store, docs: list, busy: bool) -> It
         yield Check("bm25", status, "keyword index (BM25) is missing or out of date", "run `ipqa doctor --fix` (rebuilds it)")
 
 
-def _catalog_vs_index(settings: Settings, docs: list) -> Iterator[Check]:  # type: ignore[type-arg]
+def _catalog_vs_index(settings: Settings, docs: list[DocRecord]) -> Iterator[Check]:
     try:
         catalog = Catalog.load(settings.catalog)
     except IpqaError:
@@ -149,12 +149,13 @@ def _catalog_vs_index(settings: Settings, docs: list) -> Iterator[Check]:  # typ
         yield Check("catalog vs index", FAIL, f"indexed under another id than the catalog gives: {_few(renamed)}",
                     "`ipqa remove <old id>` each, then `ipqa ingest` the files again")
     if drifted:
-        yield Check("catalog vs index", WARN, f"catalog metadata changed since ingest: {_few(drifted)}", "run `ipqa ingest` on those files again")
+        yield Check("catalog vs index", WARN, f"catalog metadata changed since ingest: {_few(drifted)}",
+                    "`ipqa remove <id>`, then `ipqa ingest` the file again, for each")
     if not renamed and not drifted:
         yield Check("catalog vs index", OK, "indexed documents match the catalog")
 
 
-def _files(docs: list) -> Iterator[Check]:  # type: ignore[type-arg]
+def _files(docs: list[DocRecord]) -> Iterator[Check]:
     from .ingest import sha256_of
 
     gone, changed = [], []

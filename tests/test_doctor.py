@@ -136,6 +136,14 @@ def test_catalog_problems(indexed: tuple[Settings, Path], tmp_path: Path, embedd
         "FAIL catalog vs index: indexed under another id than the catalog gives: licensing (catalog: open-licensing-policy)\n"
         "     fix: `ipqa remove <old id>` each, then `ipqa ingest` the files again"
     ]
+    # Same id, new title: a warning (answers still work, with the old title).
+    drifted = tmp_path / "drifted.toml"
+    drifted.write_text('[[source]]\nid = "licensing"\nfile = "licensing.md"\ntitle = "Open licensing policy"\n')
+    checks = run_checks(settings.model_copy(update={"catalog": drifted}), embedder)
+    assert [c.line() for c in checks if c.name == "catalog vs index"] == [
+        "warn catalog vs index: catalog metadata changed since ingest: licensing\n"
+        "     fix: `ipqa remove <id>`, then `ipqa ingest` the file again, for each"
+    ]
 
 
 def test_model_that_cannot_load(indexed: tuple[Settings, Path]) -> None:

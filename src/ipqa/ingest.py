@@ -33,6 +33,7 @@ class IngestReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[tuple[str, str]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
+    relabelled: list[str] = field(default_factory=list)
     embedded: int = 0
     reused: int = 0
     seconds: float = 0.0
@@ -123,7 +124,7 @@ def ingest(
                 if record.doc_id not in seen and any(where.is_relative_to(r) for r in roots) and _gone(where):
                     store.remove_doc(record.doc_id)
                     report.removed.append(record.doc_id)
-        if report.added or report.changed or report.removed or report.recovered or not store.bm25_in_sync():
+        if report.added or report.changed or report.removed or report.recovered or report.relabelled or not store.bm25_in_sync():
             store.rebuild_bm25()
     report.seconds = time.perf_counter() - started
     return report
@@ -165,6 +166,11 @@ def _plan(files, catalog, known, settings, store, report):  # type: ignore[no-un
         seen[doc_id] = path
         record = known.get(doc_id)
         if record and record.sha256 == digest:
+            # Catalog edits (title, URL, aliases) apply without re-embedding anything.
+            listed = catalog.by_file.get(path.name)
+            if listed and replace(listed, file=record.info.file) != record.info:
+                store.update_info(doc_id, replace(listed, file=record.info.file))
+                report.relabelled.append(doc_id)
             report.unchanged.append(doc_id)
             continue
         plans.append(_Planned(path, doc_id, digest, size, "changed" if record else "added"))

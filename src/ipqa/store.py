@@ -205,6 +205,11 @@ class Store:
                 )
                 self.db.execute("DELETE FROM pending WHERE doc_id=?", (record.doc_id,))
 
+    def update_info(self, doc_id: str, info: SourceInfo) -> None:
+        """Replace a document's catalog metadata (no vectors change)."""
+        with self.db:
+            self.db.execute("UPDATE docs SET info=? WHERE doc_id=?", (json.dumps(info.__dict__), doc_id))
+
     def remove_doc(self, doc_id: str) -> int:
         """Delete a document's vectors and bookkeeping; returns passages removed."""
         n = self.db.execute("SELECT COUNT(*) FROM passages WHERE doc_id=?", (doc_id,)).fetchone()[0]
@@ -262,5 +267,7 @@ def lexical_text(info: SourceInfo | None, section: str, heading: str, text: str)
 
 
 def _doc(row: tuple) -> DocRecord:  # type: ignore[type-arg]
-    info = SourceInfo(**json.loads(row[5]))
+    fields = json.loads(row[5])
+    fields["aliases"] = tuple(fields.get("aliases", ()))
+    info = SourceInfo(**fields)
     return DocRecord(row[0], row[1], row[2], row[3] or 0, row[4] or "", info, row[6], row[7], tuple(json.loads(row[8] or "[]")))

@@ -79,3 +79,17 @@ def test_broken_new_version_keeps_the_stored_one(tmp_path: Path, settings: Setti
     report = assistant.ingest([path])
     assert report.failed == [(str(path), "empty file (no text)")]
     assert _state(assistant) == before
+
+
+def test_catalog_edits_apply_without_reembedding(tmp_path: Path, embedder: Embedder) -> None:
+    catalog = tmp_path / "sources.toml"
+    entry = '[[source]]\nid = "sample"\nfile = "treaty_sample.md"\ntitle = "{title}"\njurisdiction = "International"\nurl = "https://example.org/sample"\n'
+    catalog.write_text(entry.format(title="Sample Treaty"))
+    settings = Settings(data_dir=tmp_path / "index", catalog=catalog)
+    assistant = Assistant(settings, embedder=embedder)
+    assert assistant.ingest([DATA / "treaty_sample.md"]).added == ["sample"]
+    catalog.write_text(entry.format(title="Sample Treaty on Test Matters (1999)"))
+    calls = embedder.calls
+    report = assistant.ingest([DATA / "treaty_sample.md"])
+    assert report.relabelled == ["sample"] and report.unchanged == ["sample"] and embedder.calls == calls
+    assert assistant.sources()[0].info.title == "Sample Treaty on Test Matters (1999)"

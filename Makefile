@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run ingest test lint bench eval clean system-deps
+.PHONY: install run ingest test test-slow lint bench eval clean system-deps
 
 # CPU torch is pinned first: a bare `torch` requirement would pull a multi-GB CUDA build.
 $(BIN)/.installed: pyproject.toml
@@ -28,8 +28,12 @@ system-deps:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "note: install Debian 'chromium' to run the browser tests"; }
 
 test: install system-deps
-	$(BIN)/ruff check src tests
-	$(BIN)/python -m pytest
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -m "not slow"
+
+# The end-to-end browser tests and the 60-second load test (CI runs them after `make test`).
+test-slow: install system-deps
+	$(BIN)/python -m pytest -m slow
 
 # The citation-accuracy eval over ../shared/corpus, failing below eval/thresholds.toml (run by CI too).
 eval: install

@@ -116,7 +116,7 @@ def test_unreadable_bookkeeping(indexed: tuple[Settings, Path], embedder: Embedd
 
 
 def test_catalog_problems(indexed: tuple[Settings, Path], tmp_path: Path, embedder: Embedder) -> None:
-    settings, _ = indexed
+    settings, folder = indexed
     duplicated = tmp_path / "dup.toml"
     duplicated.write_text('[[source]]\nid = "a"\nfile = "x.md"\ntitle = "X"\n\n[[source]]\nid = "a"\nfile = "y.md"\ntitle = "Y"\n')
     checks = run_checks(settings.model_copy(update={"catalog": duplicated}), embedder)
@@ -139,11 +139,14 @@ def test_catalog_problems(indexed: tuple[Settings, Path], tmp_path: Path, embedd
     # Same id, new title: a warning (answers still work, with the old title).
     drifted = tmp_path / "drifted.toml"
     drifted.write_text('[[source]]\nid = "licensing"\nfile = "licensing.md"\ntitle = "Open licensing policy"\n')
-    checks = run_checks(settings.model_copy(update={"catalog": drifted}), embedder)
+    relabel = settings.model_copy(update={"catalog": drifted})
+    checks = run_checks(relabel, embedder)
     assert [c.line() for c in checks if c.name == "catalog vs index"] == [
         "warn catalog vs index: catalog metadata changed since ingest: licensing\n"
-        "     fix: `ipqa remove <id>`, then `ipqa ingest` the file again, for each"
+        "     fix: run `ipqa ingest` on those files again (catalog edits apply without re-embedding)"
     ]
+    Assistant(relabel, embedder=embedder).ingest([folder / "licensing.md"])  # the advice works
+    assert [c.status for c in run_checks(relabel, embedder) if c.name == "catalog vs index"] == [OK]
 
 
 def test_model_that_cannot_load(indexed: tuple[Settings, Path]) -> None:

@@ -150,7 +150,7 @@ def _catalog_vs_index(settings: Settings, docs: list[DocRecord]) -> Iterator[Che
                     "`ipqa remove <old id>` each, then `ipqa ingest` the files again")
     if drifted:
         yield Check("catalog vs index", WARN, f"catalog metadata changed since ingest: {_few(drifted)}",
-                    "`ipqa remove <id>`, then `ipqa ingest` the file again, for each")
+                    "run `ipqa ingest` on those files again (catalog edits apply without re-embedding)")
     if not renamed and not drifted:
         yield Check("catalog vs index", OK, "indexed documents match the catalog")
 

@@ -14,6 +14,7 @@ from .store import Store
 from .types import Hit
 
 RRF_K = 60
+MAX_ID_RESTRICT = 20_000  # above this many passages, restrict a document-scoped search by metadata instead of by id
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,17 @@ def _dense(vector: list[float], store: Store, n: int, filters: Filters) -> dict[
     from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters, VectorStoreQuery
 
     conditions = []
+    restrict: dict[str, list[str]] = {}
     if filters.doc_ids:
-        conditions.append(MetadataFilter(key="doc_id", value=list(filters.doc_ids), operator=FilterOperator.IN))
+        ids = store.passage_ids(filters.doc_ids)
+        if not ids:
+            return {}  # nothing of these documents is (fully) stored: a metadata filter could only find passages retrieve drops
+        if len(ids) <= MAX_ID_RESTRICT and not filters.jurisdictions:
+            # Chroma searches a list of ids faster than a metadata match (10-15 vs 30-80 ms at 100k passages), same hits;
+            # but ids together with a metadata filter take seconds, so a jurisdiction filter keeps the metadata path.
+            restrict["ids"] = ids
+        else:
+            conditions.append(MetadataFilter(key="doc_id", value=list(filters.doc_ids), operator=FilterOperator.IN))
     if filters.jurisdictions:
         conditions.append(MetadataFilter(key="jurisdiction", value=list(filters.jurisdictions), operator=FilterOperator.IN))
     query = VectorStoreQuery(
@@ -110,7 +120,7 @@ def _dense(vector: list[float], store: Store, n: int, filters: Filters) -> dict[
         similarity_top_k=n,
         filters=MetadataFilters(filters=conditions) if conditions else None,
     )
-    result = store.vector_store.query(query)
+    result = store.vector_store.query(query, **restrict)
     # LlamaIndex reports exp(-distance); with cosine distance that is exp(cos - 1).
     return {pid: 1.0 + math.log(max(sim, 1e-12)) for pid, sim in zip(result.ids or [], result.similarities or [])}
 

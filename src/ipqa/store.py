@@ -130,6 +130,11 @@ class Store:
         """Passages in the bookkeeping."""
         return self.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
 
+    def passage_ids(self, doc_ids: Sequence[str]) -> list[str]:
+        """Ids of these documents' passages in the bookkeeping."""
+        marks = ",".join("?" * len(doc_ids))
+        return [r[0] for r in self.db.execute(f"SELECT passage_id FROM passages WHERE doc_id IN ({marks})", list(doc_ids))]
+
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         """Passages by id."""
         out: dict[str, Passage] = {}

@@ -231,7 +231,8 @@ def prepare_scales(base_settings: Settings, work: Path, sizes: list[int], *, reb
     out = {}
     for size in sizes:
         settings = scale.scratch_settings(work, size, base_settings.data_dir.name)
-        if settings.index_dir.exists() and not rebuild:
+        # A kept index is reused only while the current code can read its BM25 (its format is versioned).
+        if settings.index_dir.exists() and not rebuild and Store(settings).bm25 is not None:
             out[size] = {"passages": Store(settings).passage_count(), "reused": True}
             print(f"{size:>7}: kept from an earlier run ({out[size]['passages']} passages; --rebuild to redo)")
             continue

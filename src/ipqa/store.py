@@ -171,12 +171,16 @@ class Store:
         """Undo half-finished writes of a crashed ingest: those documents are dropped and re-ingested."""
         pending = [r[0] for r in self.db.execute("SELECT doc_id FROM pending")]
         for doc_id in pending:
-            self.vector_store.delete(ref_doc_id=doc_id)
-            with self.db:
-                self.db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
-                self.db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
-                self.db.execute("DELETE FROM pending WHERE doc_id=?", (doc_id,))
+            self._drop(doc_id)
         return pending
+
+    def _drop(self, doc_id: str) -> None:
+        """Delete a pending document's vectors, then its bookkeeping and the pending mark in one transaction."""
+        self.vector_store.delete(ref_doc_id=doc_id)
+        with self.db:
+            self.db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
+            self.db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+            self.db.execute("DELETE FROM pending WHERE doc_id=?", (doc_id,))
 
     def write_doc(self, record: DocRecord, passages: Sequence[Passage], nodes: Sequence[Any]) -> None:
         """Replace a document: vectors first, then bookkeeping in one transaction."""
@@ -219,11 +223,7 @@ class Store:
         """Delete a document's vectors and bookkeeping; returns passages removed."""
         n = self.db.execute("SELECT COUNT(*) FROM passages WHERE doc_id=?", (doc_id,)).fetchone()[0]
         self.mark_pending(doc_id)
-        self.vector_store.delete(ref_doc_id=doc_id)
-        with self.db:
-            self.db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
-            self.db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
-            self.db.execute("DELETE FROM pending WHERE doc_id=?", (doc_id,))
+        self._drop(doc_id)
         return n
 
     # -- BM25 ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,14 @@ def small(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assis
     report = assistant.ingest([shared_doc(n) for n in names])
     assert not report.failed, report.failed
     return assistant
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:  # type: ignore[type-arg]
+    """Terminate a server the test started; kill it if it does not exit in time."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import shared_doc
+from conftest import shared_doc, stop_process
 
 from ipqa.api import Assistant
 from ipqa.embedding import Embedder
@@ -66,12 +66,7 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc, timeout=10)
 
 
 def server_ids(url: str, settings: Settings) -> set[str]:

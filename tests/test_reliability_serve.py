@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, shared_doc
+from conftest import ROOT, shared_doc, stop_process
 
 from ipqa.api import Assistant
 from ipqa.embedding import Embedder
@@ -65,13 +65,7 @@ def listening_addresses(port: int) -> set[str]:
 
 
 def stop(child: subprocess.Popen) -> None:
-    if child.poll() is None:
-        child.terminate()
-        try:
-            child.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+    stop_process(child, timeout=5)
 
 
 def first_line_with(child: subprocess.Popen, text: str, seconds: float = 180) -> str | None:

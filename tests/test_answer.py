@@ -1,6 +1,7 @@
 """Pure pieces of the extractive engine: sentences, follow-up queries, sentence scoring."""
 
-from ipqa.answer import contextual_query, score_in_context, sentence_spans
+from ipqa.answer import contextual_query, score_in_context
+from ipqa.sentences import sentence_spans
 from ipqa.lexical import tokenize
 
 

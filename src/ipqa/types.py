@@ -101,9 +101,19 @@ class Citation:
     date: str = ""
 
 
+# What an answer is: the sources answer it, they do not (refusal), or they contradict the question's premise.
+ANSWERED = "answered"
+REFUSED = "refused"
+PREMISE_CONTRADICTED = "premise_contradicted"
+ANSWER_KINDS = (ANSWERED, REFUSED, PREMISE_CONTRADICTED)
+
+
 @dataclass(frozen=True)
 class Answer:
-    """An answer with its citations and the passages it was built from."""
+    """An answer with its citations and the passages it was built from.
+
+    `kind` is one of ANSWER_KINDS (derived from `answered` when not given); `reason` says why a refusal or a
+    premise correction was given (e.g. "not-in-index", "missing-provision", "no-answer-type", "weak-evidence")."""
 
     question: str
     text: str
@@ -113,6 +123,14 @@ class Answer:
     engine: str = "extractive"
     notice: str = ""
     flags: tuple[str, ...] = ()
+    kind: str = ""
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.kind:
+            object.__setattr__(self, "kind", ANSWERED if self.answered else REFUSED)
+        if self.kind not in ANSWER_KINDS:
+            raise ValueError(f"Answer.kind must be one of {', '.join(ANSWER_KINDS)}, not {self.kind!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (`ipqa ask --json`)."""

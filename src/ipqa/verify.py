@@ -20,7 +20,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from .answer import sentence_spans
+from .sentences import sentence_spans
 from .lexical import tokenize
 
 Embed = Callable[[Sequence[str]], list[list[float]]]

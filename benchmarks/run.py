@@ -171,7 +171,7 @@ def planned_texts(settings: Settings, files: list[Path], embedder: Embedder) -> 
     from ipqa.ingest import IngestReport, collect
     from ipqa.loaders import load
 
-    catalog = Catalog.load(settings.catalog)
+    catalog = Catalog.for_settings(settings)
     texts = []
     for path in collect(files, IngestReport()):
         try:

@@ -1,8 +1,8 @@
 """Pure pieces of the extractive engine: sentences, follow-up queries, sentence scoring."""
 
 from ipqa.answer import contextual_query, score_in_context
-from ipqa.sentences import sentence_spans
 from ipqa.lexical import tokenize
+from ipqa.sentences import sentence_spans
 
 
 def test_pdf_line_breaks_do_not_end_sentences_but_list_items_do() -> None:

@@ -18,7 +18,7 @@ def test_shipped_eval_set_is_valid_and_every_quote_resolves() -> None:
     assert len(questions) >= 120
     unanswerable = [q for q in questions if not q.answerable]
     assert len(unanswerable) / len(questions) >= 0.2
-    catalog = Catalog.load(ROOT / "ingest" / "sources.toml")
+    catalog = Catalog.builtin()
     docs = {info.doc_id: (SHARED / name, info.work_id) for name, info in catalog.by_file.items()}
     resolved = evaluate.resolve_in(docs, questions)
     used = {ev.doc for q in resolved for ev in q.evidence}

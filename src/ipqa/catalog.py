@@ -1,54 +1,77 @@
-"""Catalog of known documents (ingest/sources.toml): metadata by file name, works by id."""
+"""Catalog of known documents: the one shipped as package data, with the user's own file layered over it."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from .errors import ConfigError
 from .types import Document, SourceInfo
 
-_FIELDS = {"id", "file", "title", "short", "work", "publisher", "jurisdiction", "date", "kind", "url", "aliases"}
+_FIELDS = {"id", "file", "sha256", "title", "short", "work", "publisher", "jurisdiction", "date", "kind", "url", "aliases"}
+BUILTIN = "built-in catalog"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One catalog entry: the metadata, and the file it describes (path relative to a corpus folder, SHA-256 digests)."""
+
+    info: SourceInfo
+    file: str
+    sha256: tuple[str, ...] = ()
+    origin: str = BUILTIN  # where the entry was read: the built-in catalog or the user's file
 
 
 @dataclass(frozen=True)
 class Catalog:
-    """Known sources keyed by file name."""
+    """Known sources: entries in order, later layers replacing earlier ones of the same id."""
 
-    by_file: dict[str, SourceInfo]
+    entries: tuple[Entry, ...] = ()
+
+    @property
+    def by_file(self) -> dict[str, SourceInfo]:
+        """Entries keyed by their `file` field."""
+        return {e.file: e.info for e in self.entries}
+
+    @property
+    def by_id(self) -> dict[str, SourceInfo]:
+        """Entries keyed by document id."""
+        return {e.info.doc_id: e.info for e in self.entries}
+
+    @classmethod
+    def builtin(cls) -> Catalog:
+        """The catalog that ships inside the package (importlib.resources: works from a wheel, no source tree needed)."""
+        text = resources.files("ipqa").joinpath("data/sources.toml").read_text(encoding="utf-8")
+        return cls(tuple(_parse(text, BUILTIN)))
 
     @classmethod
     def load(cls, path: Path) -> Catalog:
-        """Read the TOML catalog; a missing file is an empty catalog, a broken one an error."""
+        """Read one TOML catalog file; a missing file is an empty catalog, a broken one an error."""
         if not path.exists():
-            return cls({})
+            return cls()
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: invalid catalog ({exc})") from None
-        by_file = {}
-        for i, entry in enumerate(data.get("source", [])):
-            missing = {"id", "file", "title"} - entry.keys()
-            if missing:
-                raise ConfigError(f"{path}: source #{i + 1} lacks field(s) {', '.join(sorted(missing))}")
-            unknown = entry.keys() - _FIELDS
-            if unknown:
-                raise ConfigError(f"{path}: source '{entry['id']}' has unknown field(s) {', '.join(sorted(unknown))}")
-            by_file[entry["file"]] = SourceInfo(
-                doc_id=entry["id"],
-                title=entry["title"],
-                short_title=entry.get("short") or entry["title"],
-                work_id=entry.get("work") or entry["id"],
-                publisher=entry.get("publisher", ""),
-                jurisdiction=entry.get("jurisdiction", ""),
-                date=str(entry.get("date", "")),
-                url=entry.get("url", ""),
-                kind=entry.get("kind", ""),
-                aliases=tuple(entry.get("aliases", ())),
-            )
-        return cls(by_file)
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError) as exc:
+            raise ConfigError(f"{path}: cannot read the catalog ({exc})") from None
+        return cls(tuple(_parse(text, str(path))))
+
+    @classmethod
+    def for_settings(cls, settings) -> Catalog:  # type: ignore[no-untyped-def]
+        """The built-in catalog with the user's catalog (`IPQA_CATALOG`) layered over it."""
+        catalog = cls.builtin()
+        if settings.catalog is not None:
+            catalog = catalog.layered(cls.load(settings.catalog))
+        return catalog
+
+    def layered(self, over: Catalog) -> Catalog:
+        """This catalog with `over`'s entries added; one of the same id or the same file replaces the one below."""
+        ids = {e.info.doc_id for e in over.entries}
+        files = {e.file for e in over.entries}
+        kept = tuple(e for e in self.entries if e.info.doc_id not in ids and e.file not in files)
+        return Catalog(kept + over.entries)
 
     def info_for(self, path: Path, doc: Document) -> SourceInfo:
         """Catalog entry for this file, else metadata taken from the file itself."""
@@ -62,6 +85,39 @@ class Catalog:
         """Document id a file gets (catalog id or file stem)."""
         info = self.by_file.get(path.name)
         return info.doc_id if info else doc_id_for(path)
+
+
+def _parse(text: str, where: str) -> list[Entry]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: invalid catalog ({exc})") from None
+    entries = []
+    for i, entry in enumerate(data.get("source", [])):
+        missing = {"id", "file", "title"} - entry.keys()
+        if missing:
+            raise ConfigError(f"{where}: source #{i + 1} lacks field(s) {', '.join(sorted(missing))}")
+        unknown = entry.keys() - _FIELDS
+        if unknown:
+            raise ConfigError(f"{where}: source '{entry['id']}' has unknown field(s) {', '.join(sorted(unknown))}")
+        digests = entry.get("sha256", ())
+        digests = (digests,) if isinstance(digests, str) else tuple(digests)
+        if any(not re.fullmatch(r"[0-9a-f]{64}", d) for d in digests):
+            raise ConfigError(f"{where}: source '{entry['id']}': sha256 must be 64 lower-case hex digits (or a list of them)")
+        info = SourceInfo(
+            doc_id=entry["id"],
+            title=entry["title"],
+            short_title=entry.get("short") or entry["title"],
+            work_id=entry.get("work") or entry["id"],
+            publisher=entry.get("publisher", ""),
+            jurisdiction=entry.get("jurisdiction", ""),
+            date=str(entry.get("date", "")),
+            url=entry.get("url", ""),
+            kind=entry.get("kind", ""),
+            aliases=tuple(entry.get("aliases", ())),
+        )
+        entries.append(Entry(info, entry["file"], digests, where))
+    return entries
 
 
 def doc_id_for(path: Path) -> str:

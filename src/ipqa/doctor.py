@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import tomllib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -61,22 +60,29 @@ def _model(settings: Settings, embedder: Embedder | None) -> Check:
 
 
 def _catalog(settings: Settings) -> Iterator[Check]:
+    try:
+        builtin = Catalog.builtin()
+    except (IpqaError, OSError) as exc:
+        yield Check("catalog", FAIL, f"the built-in catalog cannot be read ({exc})", "reinstall ipqa (`pip install --force-reinstall ipqa`)")
+        return
     path = settings.catalog
+    if path is None:
+        yield Check("catalog", OK, f"built-in catalog lists {len(builtin.entries)} sources (no catalog of your own: IPQA_CATALOG unset)")
+        return
     if not path.exists():
-        yield Check("catalog", WARN, f"no catalog at {path}: documents take their titles from the files", "create ingest/sources.toml (see README)")
+        yield Check("catalog", WARN, f"no catalog at {path} (IPQA_CATALOG): only the built-in one applies", "create that file (see README) or unset IPQA_CATALOG")
         return
     try:
-        Catalog.load(path)
-        entries = tomllib.loads(path.read_text(encoding="utf-8")).get("source", [])
-    except (IpqaError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        own = Catalog.load(path)
+    except IpqaError as exc:
         yield Check("catalog", FAIL, str(exc), f"correct {path}")
         return
-    for field in ("id", "file"):
-        twice = sorted(v for v, n in Counter(e[field] for e in entries).items() if n > 1)
+    for field, values in (("id", [e.info.doc_id for e in own.entries]), ("file", [e.file for e in own.entries])):
+        twice = sorted(v for v, n in Counter(values).items() if n > 1)
         if twice:
             yield Check("catalog", FAIL, f"{path}: {field} used by more than one source: {', '.join(twice)}", f"make each {field} unique in {path}")
             return
-    yield Check("catalog", OK, f"{path} lists {len(entries)} sources")
+    yield Check("catalog", OK, f"{path} lists {len(own.entries)} sources, layered over the built-in {len(builtin.entries)}")
 
 
 def _index(settings: Settings, store: Store) -> Iterator[Check]:
@@ -133,7 +139,7 @@ def _consistency(settings: Settings, store: Store, docs: list[DocRecord], busy: 
 
 def _catalog_vs_index(settings: Settings, docs: list[DocRecord]) -> Iterator[Check]:
     try:
-        catalog = Catalog.load(settings.catalog)
+        catalog = Catalog.for_settings(settings)
     except IpqaError:
         return  # already reported
     drifted, renamed = [], []

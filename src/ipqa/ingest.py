@@ -107,7 +107,7 @@ def ingest(
     """Bring the index in line with the files under `paths`."""
     started = time.perf_counter()
     report = IngestReport()
-    catalog = Catalog.load(settings.catalog)
+    catalog = Catalog.for_settings(settings)
     store = store or Store(settings, create=True)
     embedder = embedder or Embedder(settings)
     with store.lock():

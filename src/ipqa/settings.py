@@ -20,9 +20,10 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path(".ipqa"), description="Where the index and its bookkeeping live.")
     corpus_dir: Path = Field(Path("corpus"), description="Folder `make run` ingests.")
-    catalog: Path = Field(
-        Path(__file__).resolve().parents[2] / "ingest" / "sources.toml",
-        description="Catalog of known documents (title, publisher, jurisdiction, date, URL).",
+    catalog: Path | None = Field(
+        None,
+        description="Your own catalog (TOML, same format as the built-in one) layered over the catalog that ships with ipqa: "
+        "an entry with the id of a built-in one replaces it.",
     )
     embed_model: str = Field(
         DEFAULT_MODEL,

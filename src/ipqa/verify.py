@@ -20,8 +20,8 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from .sentences import sentence_spans
 from .lexical import tokenize
+from .sentences import sentence_spans
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 

@@ -136,17 +136,24 @@ def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.option("--md", "md_out", type=click.Path(path_type=Path), default=Path("eval/reports/latest.md"), show_default=True)
 @click.option("--html", "html_out", type=click.Path(path_type=Path), default=Path("eval/reports/latest.html"), show_default=True)
 @click.option("--gate", type=click.Path(path_type=Path, exists=True), help="TOML thresholds (checked on the first engine); exit 1 when a metric misses one.")
+@click.option("--baseline", type=click.Path(path_type=Path, exists=True), help="An earlier JSON report: print each metric's change, flag those outside the interval.")
 @click.option("--engine", "engines", multiple=True, help="extractive and/or openai (repeat to compare side by side; default IPQA_LLM).")
 @click.pass_context
 def eval_cmd(
     ctx: click.Context, eval_set: Path, corpus: Path | None, index_dir: Path | None, json_out: Path, md_out: Path, html_out: Path,
-    gate: Path | None, engines: tuple[str, ...],
+    gate: Path | None, baseline: Path | None, engines: tuple[str, ...],
 ) -> None:
-    """Measure retrieval and citation accuracy on an eval set."""
-    from . import evaluate
+    """Measure retrieval, citation and refusal accuracy on an eval set (a citation that is not verbatim stops the run)."""
+    from . import evalreport, evaluate
     from .api import Assistant
 
     questions = evaluate.load_set(eval_set)
+    old = None
+    if baseline:
+        try:
+            old = json.loads(baseline.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise evaluate.EvalSetError(f"{baseline}: not a JSON eval report ({exc})") from None
     base = _settings(ctx)
     settings = base.model_copy(update={"data_dir": index_dir or base.data_dir / "eval"})
     assistant = Assistant(settings, embedder=_assistant(ctx).embedder)
@@ -156,17 +163,15 @@ def eval_cmd(
         click.echo(f"failed: {path}: {reason}", err=True)
     questions = evaluate.resolve(questions, assistant)
     runs = [evaluate.run(assistant, questions, engine=engine, progress=sys.stderr.isatty()) for engine in (engines or (None,))]
-    results = runs[0]
-    md = "\n\n".join(evaluate.markdown_report(r, f"ipqa citation-accuracy eval — {r['engine']}") for r in runs)
-    html = evaluate.html_report(results, compare=runs)
-    if len(runs) > 1:
-        md = "# Engines side by side\n\n" + evaluate.side_by_side(runs) + "\n\n" + md
-    data = results if len(runs) == 1 else {"engines": {r["engine"]: r for r in runs}}
-    for out, text in ((json_out, json.dumps(data, ensure_ascii=False, indent=1)), (md_out, md), (html_out, html)):
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    click.echo(evaluate.side_by_side(runs))
+    if old is not None:
+        for r in runs:
+            r["baseline"] = evaluate.compare_baseline(r, evaluate.baseline_of(old, r["engine"]))
+    evalreport.write_reports(runs, json_out, md_out, html_out, note=lambda line: click.echo(line, err=True))
+    click.echo(evalreport.side_by_side(runs))
     click.echo(f"reports: {md_out}, {html_out}, {json_out}")
+    results = runs[0]
+    if old is not None:
+        click.echo(evalreport.baseline_text(results["baseline"]))
     if gate:
         failures = evaluate.check_gate(results, gate)
         for failure in failures:

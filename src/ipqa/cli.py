@@ -14,6 +14,11 @@ from .errors import IpqaError
 from .settings import Settings
 
 
+def shown(text: str) -> str:
+    """Text for the terminal with control and invisible characters escaped: a file name cannot forge report lines."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in str(text))
+
+
 def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
 
@@ -44,16 +49,16 @@ def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None
     """Ingest files or folders; unchanged files are skipped, changed ones replaced."""
     report = _assistant(ctx).ingest(list(paths), prune=prune, progress=sys.stderr.isatty())
     for doc_id in report.recovered:
-        click.echo(f"recovered: {doc_id} (an earlier ingest was interrupted; re-ingested)")
+        click.echo(f"recovered: {shown(doc_id)} (an earlier ingest was interrupted; re-ingested)")
     for path, reason in report.failed:
-        click.echo(f"failed: {path}: {reason}", err=True)
+        click.echo(f"failed: {shown(path)}: {shown(reason)}", err=True)
     for path, reason in report.skipped:
-        click.echo(f"skipped: {path}: {reason}", err=True)
+        click.echo(f"skipped: {shown(path)}: {shown(reason)}", err=True)
     for path, note in report.warnings:
-        click.echo(f"warning: {path}: {note}", err=True)
+        click.echo(f"warning: {shown(path)}: {shown(note)}", err=True)
     for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         for doc_id in ids:
-            click.echo(f"{label}: {doc_id}")
+            click.echo(f"{label}: {shown(doc_id)}")
     click.echo(report.summary())
     if report.failed and not (report.added or report.changed or report.unchanged):
         ctx.exit(1)
@@ -160,7 +165,7 @@ def eval_cmd(
     report = assistant.ingest([corpus or base.corpus_dir], progress=sys.stderr.isatty())
     click.echo(f"index: {report.summary()}", err=True)
     for path, reason in report.failed:
-        click.echo(f"failed: {path}: {reason}", err=True)
+        click.echo(f"failed: {shown(path)}: {shown(reason)}", err=True)
     questions = evaluate.resolve(questions, assistant)
     runs = [evaluate.run(assistant, questions, engine=engine, progress=sys.stderr.isatty()) for engine in (engines or (None,))]
     if old is not None:
@@ -212,7 +217,7 @@ def main() -> None:
     except IpqaError as exc:
         if Settings().debug:
             raise
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {shown(str(exc))}", err=True)
         sys.exit(1)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -12,8 +13,8 @@ from pathlib import Path
 from .catalog import Catalog
 from .chunking import chunk
 from .embedding import Embedder
-from .errors import DocumentError
-from .loaders import load, supported
+from .errors import DocumentError, IpqaError
+from .loaders import file_kind, load, open_regular, read_file, supported
 from .settings import Settings
 from .store import DocRecord, Store
 from .types import Document, Passage, SourceInfo
@@ -58,35 +59,66 @@ class _Planned:
     status: str  # "added" | "changed"
 
 
-def collect(paths: Iterable[Path], report: IngestReport) -> list[Path]:
-    """Files under the given paths, in a stable order; unreadable entries are reported, not fatal."""
+def collect(paths: Iterable[Path], report: IngestReport, *, outside_links: bool = False) -> list[Path]:
+    """Regular files under the given paths, in a stable order; everything left out is reported by name."""
     files: list[Path] = []
     for root in paths:
         if root.is_dir():
+            base = root.resolve()
             for folder, dirs, names in os.walk(root, onerror=lambda e: report.failed.append((str(e.filename), f"cannot list folder ({e.strerror})"))):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # no symlinked dirs followed: no loops
                 for name in sorted(names):
                     path = Path(folder) / name
-                    if name.startswith(".") or name.lower().startswith("readme"):
+                    if name.startswith("."):
                         continue
-                    if not supported(path):
+                    if name.lower().startswith("readme"):
+                        report.skipped.append((str(path), "README-like file, not ingested (rename it to ingest it)"))
+                    elif not supported(path):
                         report.skipped.append((str(path), f"unsupported file type '{path.suffix or '(none)'}'"))
+                    elif reason := _not_ingestable(path, base, outside_links):
+                        report.skipped.append((str(path), reason))
                     else:
                         files.append(path)
-        elif root.exists():
-            files.append(root)
+        elif root.exists() or root.is_symlink():
+            if reason := _not_ingestable(root, None, True):
+                report.skipped.append((str(root), reason))
+            else:
+                files.append(root)
         else:
             report.failed.append((str(root), "no such file or folder"))
     return files
 
 
+def _not_ingestable(path: Path, base: Path | None, outside_links: bool) -> str | None:
+    """Why a file is left out (a link out of the folder, a broken link, a FIFO, device or socket), or None."""
+    if path.is_symlink() and not outside_links and base is not None:
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a link loop: reading it fails later, by name
+            return None
+        if not target.is_relative_to(base):
+            return "symbolic link to a file outside the ingested folder (set IPQA_FOLLOW_OUTSIDE_LINKS=true to allow)"
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # broken link, loop, vanished: reported as a failure when read
+        return None
+    if not stat.S_ISREG(mode):
+        return f"not a regular file ({file_kind(mode)})"
+    return None
+
+
 def sha256_of(path: Path) -> str:
-    """Content hash of a file."""
+    """Content hash of a (regular) file."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_regular(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def record_path(path: Path) -> str:
+    """Where a document's file is, as stored: its folder resolved, its own name kept (a symlink stays a link, pruned with its folder)."""
+    return str(path.absolute().parent.resolve() / path.name)
 
 
 def embed_text(info: SourceInfo, passage: Passage, count_tokens: Callable[[str], int] | None = None) -> str:
@@ -112,16 +144,18 @@ def ingest(
     embedder = embedder or Embedder(settings)
     with store.lock():
         report.recovered = store.recover()
-        files = collect(paths, report)
+        files = collect(paths, report, outside_links=settings.follow_outside_links)
         known = {r.doc_id: r for r in store.docs()}
         plans, seen = _plan(files, catalog, known, settings, store, report)
         if plans:
             _write(plans, catalog, settings, store, embedder, report, progress)
         if prune:
             roots = [p.resolve() for p in paths if p.is_dir()]
+            # A file now left out (a link out of the folder, a FIFO...) is pruned like a deleted one.
+            left_out = {record_path(Path(p)) for p, _ in report.skipped}
             for record in known.values():
                 where = Path(record.path)
-                if record.doc_id not in seen and any(where.is_relative_to(r) for r in roots) and _gone(where):
+                if record.doc_id not in seen and any(where.is_relative_to(r) for r in roots) and (_gone(where) or record.path in left_out):
                     store.remove_doc(record.doc_id)
                     report.removed.append(record.doc_id)
         if report.added or report.changed or report.removed or report.recovered or report.relabelled or not store.bm25_in_sync():
@@ -159,6 +193,9 @@ def _plan(files, catalog, known, settings, store, report):  # type: ignore[no-un
         except OSError as exc:
             report.failed.append((str(path), f"cannot read file ({exc.strerror or exc})"))
             continue
+        except Exception as exc:  # whatever goes wrong with one file is that file's failure
+            report.failed.append((str(path), f"cannot read file ({type(exc).__name__}: {exc})"))
+            continue
         doc_id = catalog.doc_id_for(path)
         if doc_id in seen:
             report.failed.append((str(path), f"same document id '{doc_id}' as {seen[doc_id]} — rename one of them"))
@@ -184,13 +221,21 @@ def _write(plans, catalog, settings, store, embedder, report, progress) -> None:
     for plan in plans:
         t0 = time.perf_counter()
         try:
-            doc = load(plan.path)
+            # The bytes parsed are the bytes hashed: a file changed since planning is recorded as read now.
+            data = read_file(plan.path)
+            if len(data) > settings.max_file_mb * 1024 * 1024:
+                raise DocumentError(str(plan.path), f"file is {len(data) / 2**20:.1f} MB, over the {settings.max_file_mb} MB limit (IPQA_MAX_FILE_MB)")
+            plan = replace(plan, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+            doc = load(plan.path, data)
+            t1 = time.perf_counter()
+            info = replace(catalog.info_for(plan.path, doc), file=record_path(plan.path))
+            passages = chunk(doc, plan.doc_id, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
         except DocumentError as exc:
             report.failed.append((exc.path, exc.reason))
             continue
-        t1 = time.perf_counter()
-        info = replace(catalog.info_for(plan.path, doc), file=str(plan.path.resolve()))
-        passages = chunk(doc, plan.doc_id, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
+        except Exception as exc:  # whatever goes wrong with one file is that file's failure, never the batch's
+            report.failed.append((str(plan.path), f"cannot be processed ({type(exc).__name__}: {exc})"))
+            continue
         report.timings["parse"] += t1 - t0
         report.timings["chunk"] += time.perf_counter() - t1
         if not passages:
@@ -206,11 +251,25 @@ def _write(plans, catalog, settings, store, embedder, report, progress) -> None:
     for item in prepared:
         group.append(item)
         if sum(len(g[3]) for g in group) >= GROUP_PASSAGES or len(group) >= GROUP_DOCS:
-            _write_group(group, settings, store, embedder, report, bar)
+            _write_group_or_each(group, settings, store, embedder, report, bar)
             group = []
     if group:
-        _write_group(group, settings, store, embedder, report, bar)
+        _write_group_or_each(group, settings, store, embedder, report, bar)
     bar.close()
+
+
+def _write_group_or_each(group, settings, store, embedder, report, bar) -> None:  # type: ignore[no-untyped-def]
+    """Write a group; if that fails, write its documents one by one so only the bad one fails."""
+    try:
+        _write_group(group, settings, store, embedder, report, bar)
+    except IpqaError:
+        raise
+    except Exception as exc:
+        if len(group) == 1:
+            report.failed.append((str(group[0][0].path), f"cannot be indexed ({type(exc).__name__}: {exc})"))
+            return
+        for item in group:
+            _write_group_or_each([item], settings, store, embedder, report, bar)
 
 
 GROUP_PASSAGES = 256
@@ -248,7 +307,7 @@ def _write_group(group, settings, store, embedder, report, bar) -> None:  # type
             node = TextNode(id_=p.passage_id, text=p.text, metadata=meta, embedding=vectors[i])
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=plan.doc_id)
             nodes.append(node)
-        record = DocRecord(plan.doc_id, str(plan.path.resolve()), plan.sha256, plan.size, doc.file_type, info, len(passages), time.time(), doc.warnings)
+        record = DocRecord(plan.doc_id, record_path(plan.path), plan.sha256, plan.size, doc.file_type, info, len(passages), time.time(), doc.warnings)
         writes.append((record, passages, nodes))
     store.write_docs(writes)
     report.timings["embed"] += t1 - t0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import warnings as pywarnings
 from pathlib import Path
+from typing import BinaryIO
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWarning
 
@@ -20,8 +23,11 @@ _BLOCK_TAGS = {
 } | {f"h{i}" for i in range(1, 7)}
 # EUR-Lex marks structure with classes rather than <h*> tags.
 _CLASS_LEVELS = {"oj-doc-ti": 1, "oj-ti-section-1": 2, "oj-ti-grseq-1": 2, "oj-ti-art": 3, "oj-ti-section-2": 3, "oj-sti-art": 4}
-_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
-_MD_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# The heading's text is taken to the line end and trimmed in Python: a lazy `(.+?)[ \t#]*$` backtracks
+# quadratically over a heading followed by 100k spaces.
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+([^\n]*)", re.M)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0d-\x1f]")  # control characters other than \t \n \f
+_CHILD, _FLUSH, _SPACE = 0, 1, 2  # work items of the iterative HTML walk
 
 
 def supported(path: Path) -> bool:
@@ -29,24 +35,62 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED
 
 
-def load(path: Path) -> Document:
-    """Load one file; raise `DocumentError` naming the file and the reason."""
-    kind = SUPPORTED.get(path.suffix.lower())
-    if kind is None:
-        raise DocumentError(str(path), f"unsupported file type '{path.suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED))})")
+def open_regular(path: Path) -> BinaryIO:
+    """Open a file for reading only if it is a regular file (never blocks on a FIFO, never reads a device)."""
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then tells what was really opened.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
     except PermissionError:
         raise DocumentError(str(path), "permission denied") from None
     except OSError as exc:
         raise DocumentError(str(path), f"cannot read file ({exc.strerror or exc})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise DocumentError(str(path), f"not a regular file ({file_kind(mode)}) — skipped")
+    return os.fdopen(fd, "rb")
+
+
+def file_kind(mode: int) -> str:
+    """'FIFO', 'socket', 'device', 'folder' or 'special file' for a non-regular st_mode."""
+    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device"), (stat.S_ISDIR, "folder")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def read_file(path: Path) -> bytes:
+    """All bytes of a regular file, read once (the caller hashes the same bytes it parses)."""
+    try:
+        with open_regular(path) as handle:
+            return handle.read()
+    except OSError as exc:
+        raise DocumentError(str(path), f"cannot read file ({exc.strerror or exc})") from None
+
+
+def load(path: Path, data: bytes | None = None) -> Document:
+    """Load one file (or its bytes, already read); raise `DocumentError` naming the file and the reason."""
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind is None:
+        raise DocumentError(str(path), f"unsupported file type '{path.suffix or '(none)'}' (supported: {', '.join(sorted(SUPPORTED))})")
+    if data is None:
+        data = read_file(path)
     if not data.strip():
         raise DocumentError(str(path), "empty file (no text)")
-    if kind == "pdf":
-        doc = _load_pdf(path, data)
-    else:
-        text, warnings = _decode(path, data)
-        doc = _load_html(path, text, warnings) if kind == "html" else _load_plain(path, text, kind, warnings)
+    try:
+        if kind == "pdf":
+            doc = _load_pdf(path, data)
+        else:
+            text, warnings = _decode(path, data)
+            doc = _load_html(path, text, warnings) if kind == "html" else _load_plain(path, text, kind, warnings)
+    except DocumentError:
+        raise
+    except RecursionError:
+        raise DocumentError(str(path), "structure nested too deeply to parse") from None
+    except MemoryError:
+        raise DocumentError(str(path), "too large to parse in memory") from None
+    except Exception as exc:  # any parser failure is this file's failure, never the batch's
+        raise DocumentError(str(path), f"cannot be parsed ({type(exc).__name__}: {exc})") from None
     if not doc.text.strip():
         raise DocumentError(str(path), "no extractable text")
     return doc
@@ -60,7 +104,7 @@ def _decode(path: Path, data: bytes) -> tuple[str, tuple[str, ...]]:
                 return data.decode(encoding), (f"decoded as {encoding.upper()}, not UTF-8",)
             except UnicodeDecodeError:
                 raise DocumentError(str(path), f"starts with a {encoding.upper()} byte-order mark but does not decode as {encoding.upper()}") from None
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:  # anywhere in the file, not only at its start
         raise DocumentError(str(path), "binary file, not text (contains NUL bytes)")
     try:
         return data.decode("utf-8-sig"), ()
@@ -80,17 +124,29 @@ def _load_plain(path: Path, text: str, kind: str, warnings: tuple[str, ...]) -> 
         raise DocumentError(str(path), "binary file, not text (too many control characters)")
     if kind == "markdown":
         # Blank out comments (provenance notes) but keep every offset in place.
-        text = _MD_COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
-        headings = tuple(Heading(m.start(), len(m.group(1)), m.group(2).strip()) for m in _MD_HEADING.finditer(text))
+        text = _blank_comments(text)
+        headings = tuple(
+            Heading(m.start(), len(m.group(1)), title) for m in _MD_HEADING.finditer(text) if (title := m.group(2).rstrip(" \t#").strip())
+        )
     else:
         headings = tuple(_text_headings(text))
     return Document(str(path), text, kind, headings=headings, warnings=warnings)
 
 
+def _blank_comments(text: str) -> str:
+    """Blank out `<!-- -->` comments keeping every offset; one pass (an unclosed `<!--` ends the search)."""
+    parts, pos = [], 0
+    while (start := text.find("<!--", pos)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        end += 3
+        parts.append(text[pos:start])
+        parts.append(re.sub(r"[^\n]", " ", text[start:end]))
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def _control_ratio(text: str) -> float:
-    sample = text[:20000]
-    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\n\t\f")
-    return bad / max(1, len(sample))
+    return len(_CONTROL.findall(text)) / max(1, len(text))  # the whole text, not a sample
 
 
 def _text_headings(text: str) -> list[Heading]:
@@ -122,35 +178,48 @@ def _load_html(path: Path, html: str, warnings: tuple[str, ...]) -> Document:
         if line:
             blocks.append((line, level))
 
-    def walk(node: Tag, in_row: bool = False) -> None:
-        for child in node.children:
-            if isinstance(child, Comment):
-                continue
-            if isinstance(child, NavigableString):
-                current.append(str(child))
-                continue
-            if not isinstance(child, Tag) or child.name in _DROP_TAGS:
-                continue
-            if child.name == "br":
-                flush()
-            elif child.name in ("tr", "table", "tbody", "thead"):
-                # A table row is one line: "(a)" and its text stay together.
-                flush()
-                walk(child, in_row=child.name == "tr")
-                flush()
-            elif in_row and child.name in _BLOCK_TAGS:
-                walk(child, in_row)
-                current.append(" ")
-            elif child.name in _BLOCK_TAGS or _heading_level(child):
-                flush()
-                walk(child)
-                flush(_heading_level(child))
-            else:
-                walk(child, in_row)
-                if child.name in ("td", "th"):
-                    current.append(" ")
+    # An explicit stack, not recursion: 1,000 nested <div> or 1,200 unclosed <font> (a tree that deep)
+    # must not exhaust Python's call stack. Items: (CHILD, node, in_row), (FLUSH, level), (SPACE, None).
+    stack: list[tuple[int, object, bool | int]] = []
 
-    walk(soup.body or soup)
+    def push_children(node: Tag, in_row: bool) -> None:
+        stack.extend((_CHILD, child, in_row) for child in reversed(list(node.children)))
+
+    push_children(soup.body or soup, False)
+    while stack:
+        op, child, arg = stack.pop()
+        if op == _FLUSH:
+            flush(int(arg))
+            continue
+        if op == _SPACE:
+            current.append(" ")
+            continue
+        in_row = bool(arg)
+        if isinstance(child, Comment):
+            continue
+        if isinstance(child, NavigableString):
+            current.append(str(child))
+            continue
+        if not isinstance(child, Tag) or child.name in _DROP_TAGS:
+            continue
+        if child.name == "br":
+            flush()
+        elif child.name in ("tr", "table", "tbody", "thead"):
+            # A table row is one line: "(a)" and its text stay together.
+            flush()
+            stack.append((_FLUSH, None, 0))
+            push_children(child, child.name == "tr")
+        elif in_row and child.name in _BLOCK_TAGS:
+            stack.append((_SPACE, None, 0))
+            push_children(child, in_row)
+        elif child.name in _BLOCK_TAGS or _heading_level(child):
+            flush()
+            stack.append((_FLUSH, None, _heading_level(child)))
+            push_children(child, False)
+        else:
+            if child.name in ("td", "th"):
+                stack.append((_SPACE, None, 0))
+            push_children(child, in_row)
     flush()
     parts: list[str] = []
     headings: list[Heading] = []

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     min_score: float = Field(0.5, description="Evidence strength below which ipqa abstains.")
     max_citations: int = Field(3, description="Most sentences quoted in an extractive answer.")
     max_file_mb: int = Field(20, description="Largest file accepted by ingest or upload, in MB.")
+    follow_outside_links: bool = Field(
+        False, description="Ingest symbolic links that point outside the ingested folder (off: they are skipped with a message)."
+    )
     host: str = Field("127.0.0.1", description="Interface `ipqa serve` binds.")
     port: int = Field(7860, description="Port `ipqa serve` binds.")
     auth: str | None = Field(None, description="`user:password` required by the web UI.")

@@ -29,8 +29,11 @@ def test_shipped_eval_set_is_valid_and_every_quote_resolves() -> None:
     used = {ev.doc for q in resolved for ev in q.evidence}
     assert used == set(docs), set(docs) - used  # every shared document is asked about
     for q in resolved:
-        for ev in q.evidence:
+        for ev in q.evidence + q.contradiction:
             assert ev.spans, (q.id, ev.doc)
+    # False premises carry the passage that refutes them (verbatim, resolved like evidence).
+    refuted = [q for q in resolved if q.contradiction]
+    assert len(refuted) >= 20 and all(q.category == "false-premise" and not q.answerable for q in refuted)
     # An AI Act quote taken from the HTML is also found in the Official Journal PDF: either rendition counts.
     both = [ev for q in resolved for ev in q.evidence if ev.doc == "eu-ai-act-2024-1689" and len(ev.spans) == 2]
     assert len(both) >= 10

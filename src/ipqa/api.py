@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import generate
 from .answer import answer
+from .compare import Comparison, compare
 from .embedding import Embedder
 from .errors import NoIndexError, UnknownDocumentError
 from .ingest import IngestReport, ingest
@@ -114,6 +115,20 @@ class Assistant:
         for i in range(8, len(words), 8):
             yield " ".join(words[:i]), None
         yield result.text, result
+
+    def compare(
+        self,
+        question: str,
+        *,
+        by: str | None = None,
+        documents: Sequence[str] = (),
+        jurisdictions: Sequence[str] = (),
+        top_k: int | None = None,
+        engine: str | None = None,
+    ) -> Comparison:
+        """Answer once per jurisdiction (default) or per given document, each group with its own retrieval and checks."""
+        infos = {r.doc_id: r.info for r in self.sources()}
+        return compare(question, ask=self.ask, infos=infos, by=by, documents=documents, jurisdictions=jurisdictions, top_k=top_k, engine=engine)
 
     def ingest(self, paths: Sequence[Path], *, prune: bool = True, progress: bool = False) -> IngestReport:
         """Bring the index in line with these files/folders."""

@@ -1,4 +1,4 @@
-"""Command line: `ipqa ingest | ask | sources | remove | serve | eval | doctor`."""
+"""Command line: `ipqa ingest | ask | compare | sources | remove | serve | eval | doctor`."""
 
 from __future__ import annotations
 
@@ -89,6 +89,45 @@ def ask_cmd(
         where = f", p. {c.page}" if c.page else ""
         click.echo(f"  [{c.n}] {c.title} — {c.section}{where}")
         click.echo(f"      {c.url or c.file}")
+
+
+def _wrap(text: str) -> str:
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), 100) for p in text.split("\n\n"))
+
+
+@cli.command("compare")
+@click.argument("question")
+@click.option("--by", type=click.Choice(["jurisdiction", "document"]), help="Group by jurisdiction (default) or by document (default with --doc).")
+@click.option("--doc", "doc_ids", multiple=True, help="Only these document ids (repeatable); each is its own group unless --by jurisdiction.")
+@click.option("--jurisdiction", "jurisdictions", multiple=True, help="Only these jurisdictions (repeatable).")
+@click.option("--top-k", type=int, help="Passages to retrieve per group.")
+@click.option("--engine", help="extractive or openai (default IPQA_LLM).")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
+@click.option("--md", "md_out", type=click.Path(path_type=Path), help="Also write it as Markdown to this file.")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Also write it as CSV (one row per citation) to this file.")
+@click.pass_context
+def compare_cmd(
+    ctx: click.Context, question: str, by: str | None, doc_ids: tuple[str, ...], jurisdictions: tuple[str, ...], top_k: int | None,
+    engine: str | None, as_json: bool, md_out: Path | None, csv_out: Path | None,
+) -> None:
+    """Answer a question separately for each jurisdiction (or document), side by side."""
+    from .compare import to_csv, to_markdown
+
+    comparison = _assistant(ctx).compare(question, by=by, documents=doc_ids, jurisdictions=jurisdictions, top_k=top_k, engine=engine)
+    for out, text in ((md_out, to_markdown), (csv_out, to_csv)):
+        if out:
+            out.write_text(text(comparison), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for g in comparison.groups:
+        click.echo(f"== {g.label} ==")
+        click.echo(_wrap(g.text))
+        for c in g.answer.citations if g.answered else ():
+            where = f", p. {c.page}" if c.page else ""
+            click.echo(f"  [{c.n}] {c.title} — {c.section}{where}")
+            click.echo(f"      {c.url or c.file}")
+        click.echo("")
 
 
 @cli.command("sources")

@@ -3,6 +3,8 @@
 REFUSAL = "The indexed sources do not answer this question."
 REFUSAL_MISSING_PROVISION = "The indexed sources do not answer this question: {where} has no {refs}."
 EMPTY_QUESTION = "Ask a question about the indexed sources."
+# A comparison column whose sources say nothing cited about the question.
+NOTHING_FOR = "Nothing in the indexed sources for {label} answers this question."
 
 # -- Generative answers (llm.py / generate.py / verify.py) --------------------------------------
 

@@ -6,18 +6,21 @@ import threading
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import generate
 from .answer import answer
 from .compare import Comparison, compare
 from .embedding import Embedder
 from .errors import NoIndexError, UnknownDocumentError
-from .ingest import IngestReport, ingest
 from .llm import EXTRACTIVE, ChatModel, LlmNotConfigured, check_engine, make_llm
 from .retrieve import Filters, retrieve
 from .settings import Settings
 from .store import DocRecord, Store
 from .types import Answer, Passage
+
+if TYPE_CHECKING:  # ingest pulls in the document parsers (bs4, pypdf): not needed to answer a question
+    from .ingest import IngestReport
 
 
 class Assistant:
@@ -132,6 +135,8 @@ class Assistant:
 
     def ingest(self, paths: Sequence[Path], *, prune: bool = True, progress: bool = False) -> IngestReport:
         """Bring the index in line with these files/folders."""
+        from .ingest import ingest
+
         with self._write_lock:
             return ingest(paths, self.settings, embedder=self.embedder, store=self._writable_store, prune=prune, progress=progress)
 

@@ -1,4 +1,9 @@
-"""The embedder seam: a sentence-transformers model chosen by name, loaded once, offline."""
+"""The embedder seam: a model chosen by name, loaded once, offline.
+
+The bundled all-MiniLM-L6-v2 runs on onnxruntime (exported once from its weights, see onnx_model.py): no torch
+import, so `ipqa ask` starts in about a second. Any other model (IPQA_EMBED_MODEL) runs on sentence-transformers,
+as does the bundled one with IPQA_EMBED_BACKEND=torch. Both give the same vectors (cosine >= 0.9999, tested).
+"""
 
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ def resolve_model(name: str) -> str:
 
 
 class Embedder:
-    """sentence-transformers through LlamaIndex's HuggingFaceEmbedding; counts calls for benchmarks."""
+    """Texts to unit vectors (ONNX for the bundled model, else sentence-transformers); counts calls for benchmarks."""
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.embed_model
@@ -39,6 +44,30 @@ class Embedder:
         self.batch_threads = settings.ingest_threads or os.cpu_count() or 1
         self.calls = 0
         self.texts_embedded = 0
+        self.cache_dir = settings.model_cache
+        self.backend = self._backend(settings.embed_backend)
+
+    def _backend(self, choice: str) -> str:
+        """`onnx` or `torch`: auto is ONNX for the bundled model when onnxruntime is installed."""
+        if choice != "auto":
+            return choice
+        if self.name not in BUNDLED:
+            return "torch"
+        try:
+            import importlib.util
+
+            return "onnx" if importlib.util.find_spec("onnxruntime") else "torch"
+        except ValueError:
+            return "torch"
+
+    @cached_property
+    def onnx(self):  # type: ignore[no-untyped-def]
+        """The ONNX encoder (exported on first use, then cached under IPQA_MODEL_CACHE)."""
+        from .onnx_model import OnnxEncoder
+
+        if not (Path(self.path) / "tokenizer.json").exists():
+            raise ConfigError(f"The ONNX backend needs {self.path}/tokenizer.json — set IPQA_EMBED_BACKEND=torch for this model.")
+        return OnnxEncoder(self.path, self.cache_dir, MODEL_WINDOW)
 
     @cached_property
     def model(self):  # type: ignore[no-untyped-def]
@@ -91,6 +120,8 @@ class Embedder:
             return []
         self.calls += 1
         self.texts_embedded += len(texts)
+        if self.backend == "onnx":
+            return self.onnx.encode(list(texts), batch_size=self.batch_size, threads=self.batch_threads)
         import torch
 
         model = self.model._model
@@ -107,4 +138,6 @@ class Embedder:
     def embed_query(self, text: str) -> list[float]:
         """Vector of one query."""
         self.calls += 1
+        if self.backend == "onnx":
+            return self.onnx.encode([text], batch_size=1, threads=self.threads or self.batch_threads)[0]
         return self.model.get_query_embedding(text)

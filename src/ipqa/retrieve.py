@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -99,9 +98,9 @@ def _squash(text: str) -> str:
 
 def _dense(vector: list[float], store: Store, n: int, filters: Filters) -> dict[str, float]:
     """Passage id -> cosine similarity, best first."""
-    from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters, VectorStoreQuery
-
-    conditions = []
+    # Chroma's own query, not LlamaIndex's ChromaVectorStore: the same search, its cosine distance as is (not exp(-distance)),
+    # and a question does not import LlamaIndex (seconds of `ipqa ask` start-up).
+    conditions: list[dict] = []
     restrict: dict[str, list[str]] = {}
     if filters.doc_ids:
         ids = store.passage_ids(filters.doc_ids)
@@ -112,15 +111,9 @@ def _dense(vector: list[float], store: Store, n: int, filters: Filters) -> dict[
             # but ids together with a metadata filter take seconds, so a jurisdiction filter keeps the metadata path.
             restrict["ids"] = ids
         else:
-            conditions.append(MetadataFilter(key="doc_id", value=list(filters.doc_ids), operator=FilterOperator.IN))
+            conditions.append({"doc_id": {"$in": list(filters.doc_ids)}})
     if filters.jurisdictions:
-        conditions.append(MetadataFilter(key="jurisdiction", value=list(filters.jurisdictions), operator=FilterOperator.IN))
-    query = VectorStoreQuery(
-        query_embedding=vector,
-        similarity_top_k=n,
-        filters=MetadataFilters(filters=conditions) if conditions else None,
-    )
-    result = store.vector_store.query(query, **restrict)
-    # LlamaIndex reports exp(-distance); with cosine distance that is exp(cos - 1).
-    return {pid: 1.0 + math.log(max(sim, 1e-12)) for pid, sim in zip(result.ids or [], result.similarities or [])}
-
+        conditions.append({"jurisdiction": {"$in": list(filters.jurisdictions)}})
+    where = None if not conditions else conditions[0] if len(conditions) == 1 else {"$and": conditions}
+    result = store.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"], **restrict)
+    return {pid: 1.0 - dist for pid, dist in zip(result["ids"][0], result["distances"][0])}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,15 @@ class Settings(BaseSettings):
     embed_model: str = Field(
         DEFAULT_MODEL,
         description="sentence-transformers model: `bundled:all-MiniLM-L6-v2` or a local path/name.",
+    )
+    embed_backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto",
+        description="`onnx` (onnxruntime, no torch: the bundled model exported once), `torch` (sentence-transformers) or "
+        "`auto` (ONNX for the bundled model, sentence-transformers for any other). Same vectors either way.",
+    )
+    model_cache: Path = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ipqa",
+        description="Where the ONNX export of the bundled model is kept (made once, about 90 MB).",
     )
     embed_batch_size: int = Field(32, description="Passages per embedding batch.")
     embed_device: str = Field("cpu", description="Torch device for the embedder.")

@@ -268,6 +268,11 @@ def test_baseline_flags_a_real_regression_and_not_noise(tmp_path: Path) -> None:
     drop["baseline"] = loud
     assert "REGRESSION" in evalreport.baseline_text(loud) and "Questions whose outcome changed (30)" in evalreport.markdown_report(drop)
     assert "s045" in evalreport.html_report(drop)
+    # A report from before per-question components: compared against this run's own interval instead.
+    legacy = evaluate.compare_baseline(base, {"overall": {"citation_precision": 0.9, "recall_at_k": 1.0}, "questions": [{"id": "s000"}]})
+    by_key = {m["metric"]: m for m in legacy["metrics"]}
+    assert legacy["paired_questions"] == 0 and legacy["changed"] == []
+    assert by_key["citation_precision"]["regression"] and not by_key["recall_at_k"]["flagged"]
     # Intervals: resampling questions with a fixed seed gives the same interval twice, around the point estimate.
     lo, hi = base["overall"]["intervals"]["citation_precision"]
     assert lo < 0.75 < hi and (lo, hi) == tuple(_synthetic_run(tmp_path, 120, gold_from=30)["overall"]["intervals"]["citation_precision"])

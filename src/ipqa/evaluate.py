@@ -458,7 +458,7 @@ def compare_baseline(results: dict[str, Any], baseline: dict[str, Any]) -> dict[
                       "flagged": flagged, "regression": worse})
     changed = [
         {"id": i, "question": new_rows[i].get("question", ""), "category": new_rows[i]["category"], "old": old_rows[i].get("outcome"), "new": new_rows[i]["outcome"]}
-        for i in new_rows if i in old_rows and old_rows[i].get("outcome") != new_rows[i]["outcome"]
+        for i in new_rows if i in old_rows and "outcome" in old_rows[i] and old_rows[i]["outcome"] != new_rows[i]["outcome"]
     ]
     return {"metrics": lines, "changed": changed, "paired_questions": len(shared),
             "only_new": sorted(set(new_rows) - set(old_rows)), "only_old": sorted(set(old_rows) - set(new_rows))}

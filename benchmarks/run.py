@@ -165,10 +165,10 @@ def planned_texts(settings: Settings, files: list[Path], embedder: Embedder) -> 
     """The texts ingest will embed, worked out beforehand with the same loader, catalog and chunker (checked afterwards)."""
     from dataclasses import replace
 
-    from ipqa.catalog import Catalog
+    from ipqa.catalog import Catalog, doc_id_for
     from ipqa.chunking import chunk
     from ipqa.errors import DocumentError
-    from ipqa.ingest import IngestReport, collect
+    from ipqa.ingest import IngestReport, collect, sha256_of
     from ipqa.loaders import load
 
     catalog = Catalog.for_settings(settings)
@@ -178,8 +178,10 @@ def planned_texts(settings: Settings, files: list[Path], embedder: Embedder) -> 
             doc = load(path)
         except DocumentError:
             continue
-        info = replace(catalog.info_for(path, doc), file=str(path.resolve()))
-        passages = chunk(doc, catalog.doc_id_for(path), embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
+        entry = catalog.match(path, sha256_of(path))
+        doc_id = entry.info.doc_id if entry else doc_id_for(path)
+        info = replace(catalog.info_for(path, doc, doc_id, entry), file=str(path.resolve()))
+        passages = chunk(doc, doc_id, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
         texts.extend(embed_text(info, p) for p in passages)
     return texts
 

@@ -170,7 +170,7 @@ def test_upload_in_sources_tab_then_ask_about_it(session) -> None:  # type: igno
     page.locator("#ipqa-ingest").click()
     status = page.locator("#ipqa-status")
     status.locator("tr.ipqa-added").nth(1).wait_for(timeout=60_000)
-    assert "document id ui-upload-note" in status.inner_text() and "document id ui-script-passage" in status.inner_text()
+    assert "document id upload:ui-upload-note" in status.inner_text() and "document id upload:ui-script-passage" in status.inner_text()
     page.locator("#ipqa-docs-table").get_by_text("Zephyr Registry Guidance Note").wait_for(timeout=10_000)
     page.get_by_role("tab", name="Chat").click()
     page.locator("#ipqa-new").click()  # a new topic: no earlier question joins the retrieval query

@@ -134,8 +134,13 @@ def test_catalog_problems(indexed: tuple[Settings, Path], tmp_path: Path, embedd
     checks = run_checks(settings.model_copy(update={"catalog": renamed}), embedder)
     assert [c.line() for c in checks if c.name == "catalog vs index"] == [
         "FAIL catalog vs index: indexed under another id than the catalog gives: licensing (catalog: open-licensing-policy)\n"
-        "     fix: `ipqa remove <old id>` each, then `ipqa ingest` the files again"
+        "     fix: run `ipqa ingest` on those files again (the file takes its catalog id, the old record goes)"
     ]
+    moved = settings.model_copy(update={"catalog": renamed, "data_dir": tmp_path / "renamed-index"})
+    Assistant(moved.model_copy(update={"catalog": None}), embedder=embedder).ingest([folder])
+    report = Assistant(moved, embedder=embedder).ingest([folder])  # the advice works: the old record goes
+    assert "open-licensing-policy" in report.added and "licensing" in report.removed
+    assert [c.status for c in run_checks(moved, embedder) if c.name == "catalog vs index"] == [OK]
     # Same id, new title: a warning (answers still work, with the old title).
     drifted = tmp_path / "drifted.toml"
     drifted.write_text('[[source]]\nid = "licensing"\nfile = "licensing.md"\ntitle = "Open licensing policy"\n')

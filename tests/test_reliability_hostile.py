@@ -165,5 +165,5 @@ def test_upload_handler_refuses_traversal_and_oversized_files(tmp_path: Path, se
     outside = [p for p in tmp_path.rglob("evil.md") if uploads not in p.parents]
     assert outside == []
     assert f"over the {settings.max_file_mb} MB limit" in html and "huge.txt" in html
-    assert [d.doc_id for d in assistant.sources()] == ["evil"]
+    assert [d.doc_id for d in assistant.sources()] == ["upload:evil"]
     assert Path(assistant.sources()[0].path).parent == uploads

@@ -227,23 +227,24 @@ def test_sources_tab_upload_remove_and_reingest(tmp_path: Path, embedder: Embedd
     (incoming / "big.txt").write_text("word " * 300_000)
     steps: list[object] = []
     report = ui.upload_files(assistant, [str(odd), str(incoming / "notes.docx"), str(incoming / "big.txt"), str(DATA / "empty.txt")], progress=lambda *a, **k: steps.append(a))
-    assert "added" in report and "document id zephyr_note" in report
+    assert "added" in report and "document id upload:zephyr_note" in report
     assert "unsupported file type &#x27;.docx&#x27;" in report and "over the 1 MB limit" in report
     assert report.count('class="ipqa-failed"') == 3, report
     assert sorted(p.name for p in (settings.data_dir / "uploads").iterdir()) == ["empty.txt", "zephyr_note.md"]
     assert len(steps) == 2  # one progress step per accepted file
     rows = ui.documents_table(assistant)
-    assert [r[:3] for r in rows] == [["Zephyr Registry Guidance Note", "zephyr_note", "markdown"]] and rows[0][4] == 3
+    assert [r[:3] for r in rows] == [["Zephyr Registry Guidance Note", "upload:zephyr_note", "markdown"]] and rows[0][4] == 3
+    assert rows[0][-1] == "uploaded"
     chat, turns, panel, _, _ = final(ui.respond(assistant, "What does the Zephyr Registry record?", [], []))
-    assert turns[0].answer.citations and turns[0].answer.citations[0].doc_id == "zephyr_note"
-    assert "gradio_api/file=" in panel and "zephyr_note.md" in panel
+    assert turns[0].answer.citations and turns[0].answer.citations[0].doc_id == "upload:zephyr_note"
+    assert "gradio_api/file=" in panel and "zephyr_note.md" in panel and 'class="ipqa-uploaded"' in panel
 
     again = ui.upload_files(assistant, [str(odd)])
     assert "unchanged" in again
     assert "Choose one or more files" in ui.upload_files(assistant, [])
 
-    assert "Removed zephyr_note (3 passages)" in ui.remove_document(assistant, "zephyr_note")
-    assert "No document" in ui.remove_document(assistant, "zephyr_note")
+    assert "Removed upload:zephyr_note (3 passages)" in ui.remove_document(assistant, "upload:zephyr_note")
+    assert "No document" in ui.remove_document(assistant, "upload:zephyr_note")
     assert ui.documents_table(assistant) == []
 
     result = ui.reingest_corpus(assistant)

@@ -73,18 +73,43 @@ class Catalog:
         kept = tuple(e for e in self.entries if e.info.doc_id not in ids and e.file not in files)
         return Catalog(kept + over.entries)
 
-    def info_for(self, path: Path, doc: Document) -> SourceInfo:
-        """Catalog entry for this file, else metadata taken from the file itself."""
-        if path.name in self.by_file:
-            return self.by_file[path.name]
-        doc_id = doc_id_for(path)
+    def match(self, path: Path, sha256: str) -> Entry | None:
+        """The entry this file is: one listing its SHA-256, or (an entry without digests) one whose `file` ends its path."""
+        for entry in reversed(self.entries):  # the user's layer first
+            if entry.sha256:
+                if sha256 in entry.sha256:
+                    return entry
+            elif _ends_with(path, entry.file):
+                return entry
+        return None
+
+    def named_like(self, path: Path, doc_id: str) -> Entry | None:
+        """An entry this file could be mistaken for: same id as its name would give, or same file name."""
+        for entry in reversed(self.entries):
+            if entry.info.doc_id == doc_id or Path(entry.file).name == path.name:
+                return entry
+        return None
+
+    def info_for(self, path: Path, doc: Document, doc_id: str, entry: Entry | None = None) -> SourceInfo:
+        """The entry's metadata when the file matched one, else metadata taken from the file itself."""
+        if entry is not None:
+            return entry.info
         title = _title_from(doc) or path.stem
         return SourceInfo(doc_id=doc_id, title=title, short_title=title, work_id=doc_id, url=path.resolve().as_uri())
 
-    def doc_id_for(self, path: Path) -> str:
-        """Document id a file gets (catalog id or file stem)."""
-        info = self.by_file.get(path.name)
-        return info.doc_id if info else doc_id_for(path)
+
+# Uploaded documents live in their own id namespace; ":" never occurs in catalog ids or in ids made from file names.
+UPLOAD_PREFIX = "upload:"
+
+
+def is_upload(doc_id: str) -> bool:
+    """Whether a document id names an uploaded file."""
+    return doc_id.startswith(UPLOAD_PREFIX)
+
+
+def _ends_with(path: Path, file: str) -> bool:
+    want = Path(file).parts
+    return tuple(path.parts[-len(want) :]) == want if want else False
 
 
 def _parse(text: str, where: str) -> list[Entry]:
@@ -100,6 +125,8 @@ def _parse(text: str, where: str) -> list[Entry]:
         unknown = entry.keys() - _FIELDS
         if unknown:
             raise ConfigError(f"{where}: source '{entry['id']}' has unknown field(s) {', '.join(sorted(unknown))}")
+        if not re.fullmatch(r"[\w.-]+", str(entry["id"])):
+            raise ConfigError(f"{where}: source id '{entry['id']}' may hold only letters, digits, '.', '_' and '-'")
         digests = entry.get("sha256", ())
         digests = (digests,) if isinstance(digests, str) else tuple(digests)
         if any(not re.fullmatch(r"[0-9a-f]{64}", d) for d in digests):

@@ -56,6 +56,8 @@ def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None
         click.echo(f"skipped: {shown(path)}: {shown(reason)}", err=True)
     for path, note in report.warnings:
         click.echo(f"warning: {shown(path)}: {shown(note)}", err=True)
+    for path, note in report.collisions:
+        click.echo(f"name collision: {shown(path)}: {shown(note)}", err=True)
     for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         for doc_id in ids:
             click.echo(f"{label}: {shown(doc_id)}")
@@ -135,16 +137,20 @@ def compare_cmd(
 @click.pass_context
 def sources_cmd(ctx: click.Context, as_json: bool) -> None:
     """List indexed documents."""
+    from .catalog import is_upload
+
     docs = _assistant(ctx).sources()
     if as_json:
         click.echo(json.dumps([{"doc_id": d.doc_id, "title": d.info.title, "file_type": d.file_type, "passages": d.n_passages,
-                                "jurisdiction": d.info.jurisdiction, "path": d.path, "ingested_at": d.ingested_at} for d in docs], ensure_ascii=False, indent=2))
+                                "jurisdiction": d.info.jurisdiction, "path": d.path, "ingested_at": d.ingested_at,
+                                "uploaded": is_upload(d.doc_id), "sha256": d.sha256} for d in docs], ensure_ascii=False, indent=2))
         return
     if not docs:
         click.echo("The index is empty — run `ipqa ingest corpus/`.")
     for d in docs:
         when = datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{d.doc_id:50} {d.file_type:8} {d.n_passages:6} passages  {when}  {d.info.title[:60]}")
+        mark = " (uploaded)" if is_upload(d.doc_id) else ""
+        click.echo(f"{d.doc_id:50} {d.file_type:8} {d.n_passages:6} passages  {when}  {d.info.title[:60]}{mark}")
 
 
 @cli.command("remove")

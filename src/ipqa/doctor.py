@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import Catalog
+from .catalog import Catalog, is_upload
 from .embedding import Embedder
 from .errors import IngestLockedError, IpqaError
 from .settings import Settings
@@ -142,22 +142,29 @@ def _catalog_vs_index(settings: Settings, docs: list[DocRecord]) -> Iterator[Che
         catalog = Catalog.for_settings(settings)
     except IpqaError:
         return  # already reported
-    drifted, renamed = [], []
+    drifted, renamed, unmatched = [], [], []
+    ids = catalog.by_id
     for d in docs:
-        listed = catalog.by_file.get(Path(d.path).name)
-        if listed is None:
+        entry = None if is_upload(d.doc_id) else catalog.match(Path(d.path), d.sha256)
+        if entry is None:
+            if d.doc_id in ids:
+                unmatched.append(d.doc_id)
             continue
+        listed = entry.info
         if listed.doc_id != d.doc_id:
             renamed.append(f"{d.doc_id} (catalog: {listed.doc_id})")
         elif (listed.title, listed.work_id, listed.url, listed.jurisdiction) != (d.info.title, d.info.work_id, d.info.url, d.info.jurisdiction):
             drifted.append(d.doc_id)
     if renamed:
         yield Check("catalog vs index", FAIL, f"indexed under another id than the catalog gives: {_few(renamed)}",
-                    "`ipqa remove <old id>` each, then `ipqa ingest` the files again")
+                    "run `ipqa ingest` on those files again (the file takes its catalog id, the old record goes)")
+    if unmatched:
+        yield Check("catalog vs index", FAIL, f"indexed under a catalog id but the file is not that entry's (SHA-256 or path differs): {_few(unmatched)}",
+                    "run `ipqa ingest` on those files again (they get ids of their own), or add the file's SHA-256 to the entry in your catalog")
     if drifted:
         yield Check("catalog vs index", WARN, f"catalog metadata changed since ingest: {_few(drifted)}",
                     "run `ipqa ingest` on those files again (catalog edits apply without re-embedding)")
-    if not renamed and not drifted:
+    if not renamed and not drifted and not unmatched:
         yield Check("catalog vs index", OK, "indexed documents match the catalog")
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .catalog import Catalog
+from .catalog import UPLOAD_PREFIX, Catalog, Entry, doc_id_for
 from .chunking import chunk
 from .embedding import Embedder
 from .errors import DocumentError, IpqaError
@@ -35,6 +35,7 @@ class IngestReport:
     warnings: list[tuple[str, str]] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     relabelled: list[str] = field(default_factory=list)
+    collisions: list[tuple[str, str]] = field(default_factory=list)  # (file, why it did not get the id its name gives)
     embedded: int = 0
     reused: int = 0
     seconds: float = 0.0
@@ -57,6 +58,7 @@ class _Planned:
     sha256: str
     size: int
     status: str  # "added" | "changed"
+    entry: Entry | None = None  # the catalog entry the file matched
 
 
 def collect(paths: Iterable[Path], report: IngestReport, *, outside_links: bool = False) -> list[Path]:
@@ -146,9 +148,14 @@ def ingest(
         report.recovered = store.recover()
         files = collect(paths, report, outside_links=settings.follow_outside_links)
         known = {r.doc_id: r for r in store.docs()}
-        plans, seen = _plan(files, catalog, known, settings, store, report)
+        plans, seen, superseded = _plan(files, catalog, known, settings, store, report)
         if plans:
             _write(plans, catalog, settings, store, embedder, report, progress)
+        for doc_id in superseded:
+            # The same file now has another identity (its content left or joined a catalog entry): the old record goes.
+            if doc_id not in seen:
+                store.remove_doc(doc_id)
+                report.removed.append(doc_id)
         if prune:
             roots = [p.resolve() for p in paths if p.is_dir()]
             # A file now left out (a link out of the folder, a FIFO...) is pruned like a deleted one.
@@ -178,6 +185,9 @@ def _gone(path: Path) -> bool:
 def _plan(files, catalog, known, settings, store, report):  # type: ignore[no-untyped-def]
     plans: list[_Planned] = []
     seen: dict[str, Path] = {}
+    superseded: list[str] = []
+    by_path = {r.path: r for r in known.values()}
+    uploads = settings.uploads_dir.resolve()
     limit = settings.max_file_mb * 1024 * 1024
     for path in files:
         try:
@@ -196,22 +206,52 @@ def _plan(files, catalog, known, settings, store, report):  # type: ignore[no-un
         except Exception as exc:  # whatever goes wrong with one file is that file's failure
             report.failed.append((str(path), f"cannot read file ({type(exc).__name__}: {exc})"))
             continue
-        doc_id = catalog.doc_id_for(path)
-        if doc_id in seen:
-            report.failed.append((str(path), f"same document id '{doc_id}' as {seen[doc_id]} — rename one of them"))
-            continue
+        resolved = record_path(path)
+        upload = Path(resolved).is_relative_to(uploads)
+        entry = None if upload else catalog.match(path, digest)
+        if entry is not None:
+            doc_id = entry.info.doc_id
+            if doc_id in seen:
+                report.failed.append((str(path), f"same document as {seen[doc_id]} (catalog entry '{doc_id}') — keep one copy"))
+                continue
+        else:
+            doc_id = _own_id(path, resolved, upload, catalog, known, by_path, seen, report)
         seen[doc_id] = path
+        before = by_path.get(resolved)
+        if before is not None and before.doc_id != doc_id:
+            superseded.append(before.doc_id)
         record = known.get(doc_id)
         if record and record.sha256 == digest:
             # Catalog edits (title, URL, aliases) apply without re-embedding anything.
-            listed = catalog.by_file.get(path.name)
-            if listed and replace(listed, file=record.info.file) != record.info:
-                store.update_info(doc_id, replace(listed, file=record.info.file))
+            if entry and replace(entry.info, file=record.info.file) != record.info:
+                store.update_info(doc_id, replace(entry.info, file=record.info.file))
                 report.relabelled.append(doc_id)
             report.unchanged.append(doc_id)
             continue
-        plans.append(_Planned(path, doc_id, digest, size, "changed" if record else "added"))
-    return plans, seen
+        plans.append(_Planned(path, doc_id, digest, size, "changed" if record else "added", entry))
+    return plans, seen, superseded
+
+
+def _own_id(path, resolved, upload, catalog, known, by_path, seen, report) -> str:  # type: ignore[no-untyped-def]
+    """Id of a file no catalog entry describes: its name, unless another document holds that name (then reported)."""
+    base = (UPLOAD_PREFIX if upload else "") + doc_id_for(path)
+    own = f"{base}-{hashlib.sha1(resolved.encode()).hexdigest()[:8]}"
+    before = by_path.get(resolved)
+    if before is not None and before.doc_id == own and own not in seen:
+        return own  # a file that had to take its own id keeps it across runs
+    clash = ""
+    listed = None if upload else catalog.named_like(path, base)
+    holder = known.get(base)
+    if listed is not None:
+        clash = f"named like the catalog's '{listed.info.doc_id}' ({listed.file}) but its content is not that document (SHA-256 differs)"
+    elif base in seen:
+        clash = f"'{base}' is already taken by {seen[base]} in this run"
+    elif holder is not None and holder.path != resolved and not _gone(Path(holder.path)):
+        clash = f"'{base}' is already taken by {holder.path}"
+    if not clash:
+        return base
+    report.collisions.append((str(path), f"{clash}: indexed as '{own}'"))
+    return own
 
 
 def _write(plans, catalog, settings, store, embedder, report, progress) -> None:  # type: ignore[no-untyped-def]
@@ -228,7 +268,9 @@ def _write(plans, catalog, settings, store, embedder, report, progress) -> None:
             plan = replace(plan, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
             doc = load(plan.path, data)
             t1 = time.perf_counter()
-            info = replace(catalog.info_for(plan.path, doc), file=record_path(plan.path))
+            if plan.entry is not None and plan.entry.sha256 and plan.sha256 not in plan.entry.sha256:
+                raise DocumentError(str(plan.path), f"changed while being ingested (no longer the catalog's '{plan.doc_id}') — ingest it again")
+            info = replace(catalog.info_for(plan.path, doc, plan.doc_id, plan.entry), file=record_path(plan.path))
             passages = chunk(doc, plan.doc_id, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
         except DocumentError as exc:
             report.failed.append((exc.path, exc.reason))

@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         return f"ipqa-{slug}-{digest}".strip("-")[:60]
 
     @property
+    def uploads_dir(self) -> Path:
+        """Where the web app keeps uploaded files (their documents get `upload:` ids, never a catalog id)."""
+        return self.data_dir / "uploads"
+
+    @property
     def index_dir(self) -> Path:
         """Directory of this model/chunking's index state."""
         return self.data_dir / self.index_name

@@ -23,6 +23,7 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 import gradio as gr  # noqa: E402
 
 from .api import Assistant  # noqa: E402
+from .catalog import is_upload  # noqa: E402
 from .errors import ConfigError, IpqaError, NoIndexError  # noqa: E402
 from .loaders import SUPPORTED  # noqa: E402
 from .settings import Settings  # noqa: E402
@@ -52,7 +53,7 @@ EXAMPLES = {
     "wipo-phonograms-convention-1971": "What does the Phonograms Convention protect producers of phonograms against?",
 }
 N_EXAMPLES = 4
-DOC_HEADERS = ["Title", "Document id", "Type", "Jurisdiction", "Passages", "Ingested at"]
+DOC_HEADERS = ["Title", "Document id", "Type", "Jurisdiction", "Passages", "Ingested at", "Origin"]
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,13 @@ def _source_list(citations: Sequence[Citation], turn_index: int, infos: dict[str
         name = (info.short_title if info else "") or cs[0].title
         sections = list(dict.fromkeys(c.section + (f", p. {c.page}" if c.page else "") for c in cs if len(c.section) <= 48))
         where = f" — {_esc('; '.join(sections))}" if sections else ""
-        lines.append(f"<li>{''.join(cite_link(turn_index, c) for c in cs)} {_esc(name)}{where}</li>")
+        lines.append(f"<li>{''.join(cite_link(turn_index, c) for c in cs)} {_esc(name)}{_uploaded(doc_id)}{where}</li>")
     return f'<ul class="ipqa-msg-sources">{"".join(lines)}</ul>' if lines else ""
+
+
+def _uploaded(doc_id: str) -> str:
+    """A badge on an uploaded document: not from the catalog, whatever its title says."""
+    return ' <span class="ipqa-uploaded" title="Uploaded through the web app, not a catalog source">uploaded</span>' if is_upload(doc_id) else ""
 
 
 def _unwrap(text: str) -> str:
@@ -165,7 +171,7 @@ def citation_card(c: Citation, turn_index: int, selected: bool = False) -> str:
     meta_html = "".join(f'<span><span class="ipqa-k">{k}</span> {_esc(v)}</span>' for k, v in meta if v)
     return (
         f'<div class="ipqa-card{" selected" if selected else ""}" id="ipqa-src-{turn_index}-{c.n}" data-n="{c.n}">'
-        f'<div class="ipqa-card-head">{cite_link(turn_index, c)}<span class="ipqa-title">{_esc(c.title)}</span></div>'
+        f'<div class="ipqa-card-head">{cite_link(turn_index, c)}<span class="ipqa-title">{_esc(c.title)}</span>{_uploaded(c.doc_id)}</div>'
         f'<div class="ipqa-meta">{meta_html}</div>'
         f'<blockquote class="ipqa-passage">{highlighted_passage(c)}</blockquote>'
         f"{_links(c.url, c.file)}</div>"
@@ -178,7 +184,7 @@ def hit_item(hit: Hit, info: SourceInfo | None) -> str:
     title = info.title if info else p.doc_id
     where = _esc(p.section) + (f", p. {p.page}" if p.page else "")
     return (
-        f'<details class="ipqa-hit"><summary><span class="ipqa-title">{_esc(title)}</span> — {where}</summary>'
+        f'<details class="ipqa-hit"><summary><span class="ipqa-title">{_esc(title)}</span>{_uploaded(p.doc_id)} — {where}</summary>'
         f'<blockquote class="ipqa-passage">{_esc(_unwrap(p.text) if p.page is not None else p.text)}</blockquote>'
         f"{_links(info.url if info else '', info.file if info else '')}</details>"
     )
@@ -282,13 +288,14 @@ def clear_chat() -> tuple[Chat, list[Turn], str, str, str]:
 
 
 def documents_table(assistant: Assistant) -> list[list[Any]]:
-    """Rows of the Sources tab: title, id, type, jurisdiction, passages, ingested at."""
+    """Rows of the Sources tab: title, id, type, jurisdiction, passages, ingested at, origin (uploaded or ingested)."""
     try:
         docs = assistant.sources()
     except IpqaError:
         return []
     return [
-        [d.info.title, d.doc_id, d.file_type, d.info.jurisdiction, d.n_passages, datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")]
+        [d.info.title, d.doc_id, d.file_type, d.info.jurisdiction, d.n_passages, datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M"),
+         "uploaded" if is_upload(d.doc_id) else "ingested"]
         for d in docs
     ]
 
@@ -382,7 +389,7 @@ def upload_files(assistant: Assistant, files: Sequence[Any] | None, progress: Pr
             rows.append((original, "failed", reason))
         for status, ids in (("added", report.added), ("changed", report.changed), ("unchanged", report.unchanged)):
             rows.extend((original, status, f"document id {doc_id}") for doc_id in ids)
-        for _, note in report.warnings:
+        for _, note in report.warnings + report.collisions:
             rows.append((original, "warning", note))
     return _report_html(rows)
 
@@ -417,6 +424,7 @@ def reingest_corpus(assistant: Assistant, progress: Progress | None = None) -> s
     except IpqaError as exc:
         return notice_html(str(exc))
     rows = [(p, "failed", r) for p, r in report.failed] + [(p, "skipped", r) for p, r in report.skipped]
+    rows += [(p, "warning", r) for p, r in report.collisions]
     for status, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         rows.extend((doc_id, status, "") for doc_id in ids)
     return notice_html(report.summary()) + (_report_html(rows) if rows else "")
@@ -461,6 +469,7 @@ blockquote.ipqa-passage { margin: .3em 0; padding: .45em .65em; border-left: 3px
 .ipqa-links { font-size: .85em; display: flex; flex-wrap: wrap; gap: .2em .4em; }
 .ipqa-links code { font-size: .9em; word-break: break-all; }
 .ipqa-muted { color: var(--body-text-color-subdued); }
+.ipqa-uploaded { font-size: .75em; padding: 0 .4em; margin-left: .3em; border-radius: .4em; border: 1px solid currentColor; color: #9a5b00; }
 .ipqa-hit { border: 1px dashed var(--border-color-primary); border-radius: .45em; padding: .35em .6em; margin-bottom: .45em; font-size: .92em; }
 .ipqa-hit summary { cursor: pointer; }
 .ipqa-hit .ipqa-title { font-weight: 500; }

@@ -78,7 +78,7 @@ def sections(doc: Document) -> list[Section]:
     for h in doc.headings:
         marks.append((h.start, h.text, True))
     for m in _LINE_ARTICLE.finditer(text):
-        marks.append((m.start(), text[m.start() : text.find("\n", m.start()) if "\n" in text[m.start():] else len(text)].strip(), False))
+        marks.append((m.start(), text[m.start() : _line_end(text, m.start())].strip(), False))
     for m in _LINE_CONTAINER.finditer(text):
         marks.append((m.start(), m.group().strip(), False))
     if doc.file_type == "pdf":
@@ -156,22 +156,27 @@ def scan_markers(text: str, stack: Sequence[tuple[str, str]] = ()) -> tuple[tupl
     """Follow paragraph/point markers at line starts; return the (style, value) path at the end."""
     path = list(stack)
     for m in _MARKER.finditer(text):
-        num_dot, num_par, lower, upper, roman = m.groups()
-        if num_dot:
-            style, value = "num.", num_dot
-        elif num_par:
-            style, value = "(num)", num_par
-        elif upper:
-            style, value = "(A)", upper
-        elif roman and _ROMAN.match(roman) and not _continues_letters(path, roman):
-            style, value = "(i)", roman
-        else:
-            style, value = "(a)", lower or roman
-        styles = [s for s, _ in path]
-        if style in styles:
-            path = path[: styles.index(style)]
-        path.append((style, value))
+        path = _follow(path, m)
     return tuple(path)
+
+
+def _follow(path: list[tuple[str, str]], m: re.Match[str]) -> list[tuple[str, str]]:
+    """The marker path after one more marker."""
+    num_dot, num_par, lower, upper, roman = m.groups()
+    if num_dot:
+        style, value = "num.", num_dot
+    elif num_par:
+        style, value = "(num)", num_par
+    elif upper:
+        style, value = "(A)", upper
+    elif roman and _ROMAN.match(roman) and not _continues_letters(path, roman):
+        style, value = "(i)", roman
+    else:
+        style, value = "(a)", lower or roman
+    styles = [s for s, _ in path]
+    if style in styles:
+        path = path[: styles.index(style)]
+    return [*path, (style, value)]
 
 
 def _continues_letters(path: list[tuple[str, str]], roman: str) -> bool:
@@ -188,12 +193,30 @@ def label_with_path(section: str, path: Sequence[tuple[str, str]]) -> str:
     return base + suffix + (section[len(base) :] if base != section else "")
 
 
-def chunk(doc: Document, doc_id: str, count_tokens: CountTokens, max_tokens: int, overlap: int) -> list[Passage]:
-    """All passages of a document, in order, each within `max_tokens` word pieces."""
+# Longest passage in characters, whatever its word pieces: a passage of blank lines or of one giant "word"
+# costs few word pieces but would make every later step (sentence splitting, display) slow.
+MAX_PASSAGE_CHARS = 4000
+# A run without spaces (CJK text, a giant token) is measured in pieces of this many characters.
+_RUN = 16
+_NON_SPACE = re.compile(r"\S+")
+
+
+def chunk(
+    doc: Document, doc_id: str, count_tokens: CountTokens, max_tokens: int, overlap: int, max_chars: int = MAX_PASSAGE_CHARS
+) -> list[Passage]:
+    """All passages of a document, in order, each within `max_tokens` word pieces and `max_chars` characters.
+
+    Linear in the document's length: each word is counted once, each section's markers scanned once."""
     passages: list[Passage] = []
     for sec in sections(doc):
-        for start, end in _pack(doc.text, sec.start, sec.end, count_tokens, max_tokens, overlap):
-            path = scan_markers(doc.text[sec.start : start])
+        # Markers are followed once per section; a passage's path is that of the markers before its start.
+        markers = _MARKER.finditer(doc.text[sec.start : sec.end])
+        pending = next(markers, None)
+        path: list[tuple[str, str]] = []
+        for start, end in _pack(doc.text, sec.start, sec.end, count_tokens, max_tokens, overlap, max_chars):
+            while pending is not None and sec.start + pending.end() < start:
+                path = _follow(path, pending)
+                pending = next(markers, None)
             sub = label_with_path(sec.label, path)
             text = doc.text[start:end]
             pid = hashlib.sha1(f"{doc_id}\x00{start}\x00{end}\x00{text}".encode()).hexdigest()[:20]
@@ -231,9 +254,9 @@ def _units(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, max_tokens: int) -> list[tuple[int, int]]:
+def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, max_tokens: int, max_chars: int) -> list[tuple[int, int]]:
     s, e = span
-    if count_tokens(text[s:e]) <= max_tokens:
+    if e - s <= max_chars and count_tokens(text[s:e]) <= max_tokens:
         return [span]
     cuts = [s] + [s + m.end() for m in _SENTENCE_END.finditer(text[s:e]) if s + m.end() < e] + [e]
     pieces = [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
@@ -241,46 +264,48 @@ def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, max
     for a, b in pieces:
         while b > a and text[b - 1].isspace():
             b -= 1
-        if count_tokens(text[a:b]) <= max_tokens:
+        if b - a <= max_chars and count_tokens(text[a:b]) <= max_tokens:
             out.append((a, b))
         else:
-            out.extend(_split_words(text, a, b, count_tokens, max_tokens))
+            out.extend(_split_words(text, a, b, count_tokens, max_tokens, max_chars))
     return out
 
 
-def _split_words(text: str, a: int, b: int, count_tokens: CountTokens, max_tokens: int) -> list[tuple[int, int]]:
-    """Last resort for a run-on sentence: cut at spaces (or characters for CJK) by budget."""
-    out = []
-    bounds = [m.start() + a for m in re.finditer(r"\s+", text[a:b])] or list(range(a + 1, b))
-    cur = a
-    while cur < b:
-        lo = bisect.bisect_right(bounds, cur)
-        best = None
-        step = max(1, len(bounds[lo:]) // 8)
-        for idx in range(lo, len(bounds), step):
-            if count_tokens(text[cur : bounds[idx]]) > max_tokens:
-                break
-            best = bounds[idx]
-        if best is None or best <= cur:
-            best = min(b, cur + max_tokens)  # a single giant "word"
-        if count_tokens(text[cur:b]) <= max_tokens:
-            best = b
-        out.append((cur, best))
-        cur = best
-        while cur < b and text[cur].isspace():
-            cur += 1
+def _split_words(text: str, a: int, b: int, count_tokens: CountTokens, max_tokens: int, max_chars: int) -> list[tuple[int, int]]:
+    """Last resort for a run-on sentence: greedy cuts at spaces by budget, each word counted once.
+
+    Word pieces of words apart add up (the tokenizer splits at spaces first), so the budget is a running sum."""
+    words: list[tuple[int, int, int]] = []
+    for m in _NON_SPACE.finditer(text, a, b):
+        s, e = m.span()
+        step = _RUN if e - s > _RUN else e - s
+        words.extend((p, min(e, p + step), count_tokens(text[p : min(e, p + step)])) for p in range(s, e, step))
+    out: list[tuple[int, int]] = []
+    first, last, total = -1, -1, 0
+    for p, q, n in words:
+        if first >= 0 and (total + n > max_tokens or q - first > max_chars):
+            out.append((first, last))
+            first = -1
+        if first < 0:
+            first, total = p, 0
+        total += n
+        last = q
+    if first >= 0:
+        out.append((first, last))
     return out
 
 
-def _pack(text: str, start: int, end: int, count_tokens: CountTokens, max_tokens: int, overlap: int) -> list[tuple[int, int]]:
+def _pack(
+    text: str, start: int, end: int, count_tokens: CountTokens, max_tokens: int, overlap: int, max_chars: int = MAX_PASSAGE_CHARS
+) -> list[tuple[int, int]]:
     """Greedy packing of units into chunks; the next chunk repeats up to `overlap` tokens of units."""
-    units = [u for span in _units(text, start, end) for u in _split_long(text, span, count_tokens, max_tokens)]
+    units = [u for span in _units(text, start, end) for u in _split_long(text, span, count_tokens, max_tokens, max_chars)]
     sizes = [count_tokens(text[a:b]) for a, b in units]
     chunks: list[tuple[int, int]] = []
     i = 0
     while i < len(units):
         j, total = i, 0
-        while j < len(units) and (j == i or total + sizes[j] + 1 <= max_tokens):
+        while j < len(units) and (j == i or (total + sizes[j] + 1 <= max_tokens and units[j][1] - units[i][0] <= max_chars)):
             total += sizes[j] + (1 if j > i else 0)
             j += 1
         chunks.append((units[i][0], units[j - 1][1]))

@@ -6,9 +6,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from . import generate
+from . import answerlog, generate
 from .answer import answer
 from .compare import Comparison, compare
 from .embedding import Embedder
@@ -84,15 +84,36 @@ class Assistant:
         top_k: int | None = None,
         engine: str | None = None,
     ) -> Answer:
-        """Answer a question with citations (or abstain); `engine` overrides this assistant's engine."""
+        """Answer a question with citations (or abstain); `engine` overrides this assistant's engine. Logged (see `answerlog`)."""
+        return self.ask_with_record(question, history=history, jurisdictions=jurisdictions, doc_ids=doc_ids, top_k=top_k, engine=engine)[0]
+
+    def ask_with_record(
+        self,
+        question: str,
+        *,
+        history: Sequence[tuple[str, str]] = (),
+        jurisdictions: Sequence[str] = (),
+        doc_ids: Sequence[str] = (),
+        top_k: int | None = None,
+        engine: str | None = None,
+    ) -> tuple[Answer, dict[str, Any]]:
+        """`ask`, plus the answer-log record it appended (`ipqa ask --json` prints that record)."""
         filters = Filters(tuple(jurisdictions), tuple(doc_ids))
         engine = self._engine(engine)
         if engine == EXTRACTIVE:
-            return answer(question, store=self.store, embedder=self.embedder, settings=self.settings, history=history, filters=filters, top_k=top_k)
-        return generate.answer(
-            question, store=self.store, embedder=self.embedder, settings=self.settings, llm=self._model(engine), engine=engine,
-            history=history, filters=filters, top_k=top_k,
-        )
+            result = answer(question, store=self.store, embedder=self.embedder, settings=self.settings, history=history, filters=filters, top_k=top_k)
+        else:
+            result = generate.answer(
+                question, store=self.store, embedder=self.embedder, settings=self.settings, llm=self._model(engine), engine=engine,
+                history=history, filters=filters, top_k=top_k,
+            )
+        return result, self.log(result)
+
+    def log(self, result: Answer) -> dict[str, Any]:
+        """Append an answer to the answer log (unless IPQA_ANSWER_LOG=false); returns its record."""
+        record = answerlog.answer_record(result, self.store, self.settings)
+        answerlog.append(record, self.settings)
+        return record
 
     def stream(
         self,
@@ -108,10 +129,13 @@ class Assistant:
         engine = self._engine(engine)
         if engine != EXTRACTIVE:
             filters = Filters(tuple(jurisdictions), tuple(doc_ids))
-            yield from generate.stream(
+            for text, final in generate.stream(
                 question, store=self.store, embedder=self.embedder, settings=self.settings, llm=self._model(engine), engine=engine,
                 history=history, filters=filters, top_k=top_k,
-            )
+            ):
+                if final is not None:
+                    self.log(final)
+                yield text, final
             return
         result = self.ask(question, history=history, jurisdictions=jurisdictions, doc_ids=doc_ids, top_k=top_k, engine=engine)
         words = result.text.split(" ")

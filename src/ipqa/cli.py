@@ -68,7 +68,7 @@ def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None
 
 @cli.command("ask")
 @click.argument("question")
-@click.option("--json", "as_json", is_flag=True, help="Print the full answer object as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer's record as JSON (the same record the answer log keeps).")
 @click.option("--top-k", type=int, help="Passages to retrieve.")
 @click.option("--jurisdiction", "jurisdictions", multiple=True, help="Only these jurisdictions (repeatable).")
 @click.option("--doc", "doc_ids", multiple=True, help="Only these document ids (repeatable).")
@@ -78,9 +78,9 @@ def ask_cmd(
     ctx: click.Context, question: str, as_json: bool, top_k: int | None, jurisdictions: tuple[str, ...], doc_ids: tuple[str, ...], engine: str | None
 ) -> None:
     """Ask a question; the answer quotes its sources."""
-    result = _assistant(ctx).ask(question, top_k=top_k, jurisdictions=jurisdictions, doc_ids=doc_ids, engine=engine)
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    result, record = _assistant(ctx).ask_with_record(question, top_k=top_k, jurisdictions=jurisdictions, doc_ids=doc_ids, engine=engine)
+    if as_json:  # the answer-log record: what was asked, the engine, the answer kind, every cited quote with its document's SHA-256
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
     click.echo(textwrap.fill(" ".join(result.text.split()), 100) if "\n\n" not in result.text else "\n\n".join(textwrap.fill(" ".join(p.split()), 100) for p in result.text.split("\n\n")))
     if result.notice:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import versions
 from .catalog import UPLOAD_PREFIX, Catalog, Entry, doc_id_for
 from .chunking import chunk
 from .embedding import Embedder
@@ -349,7 +350,9 @@ def _write_group(group, settings, store, embedder, report, bar) -> None:  # type
             node = TextNode(id_=p.passage_id, text=p.text, metadata=meta, embedding=vectors[i])
             node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=plan.doc_id)
             nodes.append(node)
-        record = DocRecord(plan.doc_id, record_path(plan.path), plan.sha256, plan.size, doc.file_type, info, len(passages), time.time(), doc.warnings)
+        record = DocRecord(
+            plan.doc_id, record_path(plan.path), plan.sha256, plan.size, doc.file_type, info, len(passages), time.time(), doc.warnings, versions.pipeline()
+        )
         writes.append((record, passages, nodes))
     store.write_docs(writes)
     report.timings["embed"] += t1 - t0

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     port: int = Field(7860, description="Port `ipqa serve` binds.")
     auth: str | None = Field(None, description="`user:password` required by the web UI.")
     debug: bool = Field(False, description="Show tracebacks.")
+    answer_log: bool = Field(
+        True, description="Append every answer (question, engine, kind, cited passages with document SHA-256, offsets and quotes) to <data_dir>/answers.jsonl."
+    )
     llm: Literal["extractive", "openai"] = Field(
         "extractive",
         description="Answer engine: `extractive` (verbatim quotes, offline) or `openai` (any OpenAI-compatible server: "
@@ -84,6 +87,11 @@ class Settings(BaseSettings):
         slug = re.sub(r"[^a-z0-9]+", "-", self.embed_model.lower()).strip("-")[-32:]
         digest = hashlib.sha1(f"{self.embed_model}|{self.chunk_tokens}|{self.chunk_overlap}".encode()).hexdigest()[:8]
         return f"ipqa-{slug}-{digest}".strip("-")[:60]
+
+    @property
+    def answer_log_path(self) -> Path:
+        """The answer log (JSON Lines), one record per answer."""
+        return self.data_dir / "answers.jsonl"
 
     @property
     def uploads_dir(self) -> Path:

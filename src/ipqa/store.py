@@ -28,7 +28,11 @@ CREATE TABLE IF NOT EXISTS passages (
 );
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, seq);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+_DOC_COLUMNS = "doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings, pipeline"
+# Every write transaction bumps the index generation: readers in other processes compare it to notice a change.
+_BUMP = "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class DocRecord:
     n_passages: int
     ingested_at: float
     warnings: tuple[str, ...]
+    pipeline: str = ""  # versions.pipeline() of the code that made the passages ("" before versions were recorded)
 
 
 class Store:
@@ -60,6 +65,9 @@ class Store:
         self.db = sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(_SCHEMA)
+        if "pipeline" not in {row[1] for row in self.db.execute("PRAGMA table_info(docs)")}:
+            with self.db:
+                self.db.execute("ALTER TABLE docs ADD COLUMN pipeline TEXT")
         self._bm25: Bm25Index | None = None
         self._bm25_mtime = 0.0
         self._docs: tuple[tuple[int, int], list[DocRecord]] | None = None
@@ -115,16 +123,28 @@ class Store:
         stamp = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
         cached = self._docs
         if cached is None or cached[0] != stamp:
-            rows = self.db.execute("SELECT doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings FROM docs ORDER BY doc_id")
+            rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM docs ORDER BY doc_id")
             cached = self._docs = (stamp, [_doc(row) for row in rows])
         return list(cached[1])
 
     def doc(self, doc_id: str) -> DocRecord | None:
         """One document's record."""
         row = self.db.execute(
-            "SELECT doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings FROM docs WHERE doc_id=?", (doc_id,)
+            f"SELECT {_DOC_COLUMNS} FROM docs WHERE doc_id=?", (doc_id,)
         ).fetchone()
         return _doc(row) if row else None
+
+    def generation(self) -> int:
+        """The index generation: bumped by every write (from any process)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        return int(row[0]) if row else 0
+
+    def fingerprint(self) -> str:
+        """What made this index: model and chunking (the index name) and the pipeline versions of its passages."""
+        from . import versions
+
+        stored = {d.pipeline or "unrecorded" for d in self.docs()}
+        return versions.fingerprint(self.settings.index_name, stored or None)
 
     def passage_count(self) -> int:
         """Passages in the bookkeeping."""
@@ -166,6 +186,7 @@ class Store:
         """Record that the vector store is about to change for this document."""
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (doc_id, time.time()))
+            self.db.execute(_BUMP)
 
     def recover(self) -> list[str]:
         """Undo half-finished writes of a crashed ingest: those documents are dropped and re-ingested."""
@@ -181,6 +202,7 @@ class Store:
             self.db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
             self.db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
             self.db.execute("DELETE FROM pending WHERE doc_id=?", (doc_id,))
+            self.db.execute(_BUMP)
 
     def write_doc(self, record: DocRecord, passages: Sequence[Passage], nodes: Sequence[Any]) -> None:
         """Replace a document: vectors first, then bookkeeping in one transaction."""
@@ -190,6 +212,7 @@ class Store:
         """Replace several documents: mark them pending, write vectors, then all bookkeeping in one transaction."""
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", [(r.doc_id, time.time()) for r, _, _ in items])
+            self.db.execute(_BUMP)
         for record, _, _ in items:
             self.vector_store.delete(ref_doc_id=record.doc_id)
         nodes = [node for _, _, doc_nodes in items for node in doc_nodes]
@@ -206,18 +229,20 @@ class Store:
                     ],
                 )
                 self.db.execute(
-                    "INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?,?)",
+                    f"INSERT OR REPLACE INTO docs ({_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         record.doc_id, record.path, record.sha256, record.size, record.file_type, json.dumps(record.info.__dict__),
-                        len(passages), record.ingested_at, json.dumps(list(record.warnings)),
+                        len(passages), record.ingested_at, json.dumps(list(record.warnings)), record.pipeline,
                     ),
                 )
                 self.db.execute("DELETE FROM pending WHERE doc_id=?", (record.doc_id,))
+            self.db.execute(_BUMP)
 
     def update_info(self, doc_id: str, info: SourceInfo) -> None:
         """Replace a document's catalog metadata (no vectors change)."""
         with self.db:
             self.db.execute("UPDATE docs SET info=? WHERE doc_id=?", (json.dumps(info.__dict__), doc_id))
+            self.db.execute(_BUMP)
 
     def remove_doc(self, doc_id: str) -> int:
         """Delete a document's vectors and bookkeeping; returns passages removed."""
@@ -275,4 +300,4 @@ def _doc(row: tuple) -> DocRecord:  # type: ignore[type-arg]
     fields = json.loads(row[5])
     fields["aliases"] = tuple(fields.get("aliases", ()))
     info = SourceInfo(**fields)
-    return DocRecord(row[0], row[1], row[2], row[3] or 0, row[4] or "", info, row[6], row[7], tuple(json.loads(row[8] or "[]")))
+    return DocRecord(row[0], row[1], row[2], row[3] or 0, row[4] or "", info, row[6], row[7], tuple(json.loads(row[8] or "[]")), row[9] or "")

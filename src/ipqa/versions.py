@@ -1,0 +1,24 @@
+"""Versions of the code that builds an index. Bump one when its output changes: stored passages made by another
+version are stale, and the next ingest re-chunks those files (reusing the vectors of passage texts that did not change)."""
+
+from __future__ import annotations
+
+import hashlib
+
+# loaders.py and the loader modules it calls: the extracted text, headings, pages of a file.
+LOADERS = "1"
+# chunking.py: passage boundaries, section labels, the passage meta (sub-provision paths).
+CHUNKER = "1"
+# ingest.embed_text (the text the model embeds) and the metadata written beside each vector.
+EMBED_TEXT = "1"
+
+
+def pipeline() -> str:
+    """The versions together, as stored with each document: 'loaders=1;chunker=1;embed_text=1'."""
+    return f"loaders={LOADERS};chunker={CHUNKER};embed_text={EMBED_TEXT}"
+
+
+def fingerprint(index_name: str, pipelines: set[str] | frozenset[str] | None = None) -> str:
+    """A short digest naming what made an index: model and chunking (the index name) and the pipeline versions."""
+    versions = sorted(pipelines) if pipelines else [pipeline()]
+    return hashlib.sha256(f"{index_name}|{'|'.join(versions)}".encode()).hexdigest()[:16]

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .errors import IpqaError
+from .markers import plain_text
 from .settings import Settings
 
 
@@ -82,15 +83,16 @@ def ask_cmd(
     if as_json:  # the answer-log record: what was asked, the engine, the answer kind, every cited quote with its document's SHA-256
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
-    click.echo(textwrap.fill(" ".join(result.text.split()), 100) if "\n\n" not in result.text else "\n\n".join(textwrap.fill(" ".join(p.split()), 100) for p in result.text.split("\n\n")))
+    text = plain_text(result.text, result.citations)  # a document's own "[2]" printed as \[2], never as a citation
+    click.echo("\n\n".join(textwrap.fill(shown(" ".join(p.split())), 100) for p in text.split("\n\n")))
     if result.notice:
         click.echo(f"\nNote: {result.notice}", err=True)
     if result.citations:
         click.echo("\nSources:")
     for c in result.citations:
         where = f", p. {c.page}" if c.page else ""
-        click.echo(f"  [{c.n}] {c.title} — {c.section}{where}")
-        click.echo(f"      {c.url or c.file}")
+        click.echo(f"  [{c.n}] {shown(c.title)} — {shown(c.section)}{where}")
+        click.echo(f"      {shown(c.url or c.file)}")
 
 
 def _wrap(text: str) -> str:

@@ -148,4 +148,8 @@ class Answer:
             }
             for h in self.hits
         ]
+        from .markers import marker_spans
+
+        # Where ipqa's own markers are: a "[3]" quoted from a document is text, and consumers need not guess.
+        data["markers"] = [{"n": n, "start": start, "end": end} for start, end, n in marker_spans(self.text, self.citations)]
         return data

@@ -26,6 +26,7 @@ from .api import Assistant  # noqa: E402
 from .catalog import is_upload  # noqa: E402
 from .errors import ConfigError, IpqaError, NoIndexError  # noqa: E402
 from .loaders import SUPPORTED  # noqa: E402
+from .markers import marker_spans  # noqa: E402
 from .settings import Settings  # noqa: E402
 from .types import Answer, Citation, Hit, SourceInfo  # noqa: E402
 
@@ -78,12 +79,6 @@ def _paragraphs(escaped: str) -> str:
     return "".join(f"<p>{' '.join(p.split(chr(10)))}</p>" for p in parts)
 
 
-def _marker_pattern(text: str) -> re.Pattern[str]:
-    # The extractive answer puts markers right after a closing quote; a bare "[2]" inside a
-    # quoted passage (a footnote) is document text, not a citation.
-    return re.compile(r"(?<=” )\[(\d+)\]") if "” [" in text else re.compile(r"\[(\d+)\]")
-
-
 def cite_link(turn_index: int, c: Citation) -> str:
     """A clickable `[n]` that selects citation n of this turn in the sources panel."""
     where = f"{c.title} — {c.section}" + (f", p. {c.page}" if c.page else "")
@@ -103,10 +98,21 @@ def answer_html(text: str, turn_index: int, answer: Answer | None = None, infos:
     body = _esc(text)
     if answer is None:
         return f'<div class="ipqa-answer ipqa-streaming">{_paragraphs(body)}</div>'
-    by_n = {c.n: c for c in answer.citations}
-    body = _marker_pattern(body).sub(lambda m: cite_link(turn_index, by_n[int(m[1])]) if int(m[1]) in by_n else m[0], body)
+    body = _linked(text, turn_index, answer)
     notice = f'<div class="ipqa-notice">{_esc(answer.notice)}</div>' if answer.notice else ""
     return f'<div class="ipqa-answer">{_paragraphs(body)}{notice}{_source_list(answer.citations, turn_index, infos or {})}</div>'
+
+
+def _linked(text: str, turn_index: int, answer: Answer) -> str:
+    """Escaped answer text with ipqa's markers (found by position, never by a regex over quoted text) as links."""
+    by_n = {c.n: c for c in answer.citations}
+    out, pos = [], 0
+    for start, end, n in marker_spans(text, answer.citations):
+        out.append(_esc(text[pos:start]))
+        out.append(cite_link(turn_index, by_n[n]))
+        pos = end
+    out.append(_esc(text[pos:]))
+    return "".join(out)
 
 
 def _source_list(citations: Sequence[Citation], turn_index: int, infos: dict[str, SourceInfo]) -> str:

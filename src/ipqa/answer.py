@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -114,7 +115,8 @@ def compose(
         return Answer(question, REFUSAL_MISSING_PROVISION.format(where=where, refs=missing), False, (), hits)
     best_similarity = max((h.similarity or 0.0) for h in hits)
     weights = _weights(query)
-    quotes = _candidates(hits, weights, wanted, infos)
+    # A time budget for composing one answer: passages are scored in rank order until it is spent.
+    quotes = _candidates(hits, weights, wanted, infos, deadline=time.monotonic() + settings.answer_seconds)
     strong = [q for q in quotes if q.score >= MIN_SENTENCE_SCORE]
     if best_similarity < settings.min_score or not strong:
         return Answer(question, REFUSAL, False, (), hits)
@@ -127,9 +129,13 @@ def _mentions(text: str, wanted: set[str]) -> bool:
     return bool(set(refs(text)) & wanted)
 
 
-def _candidates(hits: Sequence[Hit], weights: dict[str, float], wanted: set[str], infos: dict[str, SourceInfo]) -> list[Quote]:
+def _candidates(
+    hits: Sequence[Hit], weights: dict[str, float], wanted: set[str], infos: dict[str, SourceInfo], deadline: float | None = None
+) -> list[Quote]:
     quotes = []
     for i, hit in enumerate(hits):
+        if i and deadline is not None and time.monotonic() > deadline:
+            break  # the best-ranked passages were scored; the rest would only delay the answer
         info = infos.get(hit.passage.doc_id)
         names = f"{info.short_title} {info.title} {' '.join(info.aliases)}" if info else ""
         context = set(tokenize(f"{names} {hit.passage.section} {hit.passage.heading}"))

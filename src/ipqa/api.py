@@ -12,7 +12,7 @@ from . import answerlog, generate
 from .answer import answer
 from .compare import Comparison, compare
 from .embedding import Embedder
-from .errors import NoIndexError, UnknownDocumentError
+from .errors import NoIndexError, QuestionTooLongError, UnknownDocumentError
 from .llm import EXTRACTIVE, ChatModel, LlmNotConfigured, check_engine, make_llm
 from .retrieve import Filters, retrieve
 from .settings import Settings
@@ -74,6 +74,11 @@ class Assistant:
         else:
             self.embedder.embed_query("warm up")
 
+    def check_question(self, question: str) -> None:
+        """Refuse a question over IPQA_MAX_QUESTION_CHARS before any work is done for it."""
+        if len(question) > self.settings.max_question_chars:
+            raise QuestionTooLongError(len(question), self.settings.max_question_chars)
+
     def ask(
         self,
         question: str,
@@ -98,6 +103,7 @@ class Assistant:
         engine: str | None = None,
     ) -> tuple[Answer, dict[str, Any]]:
         """`ask`, plus the answer-log record it appended (`ipqa ask --json` prints that record)."""
+        self.check_question(question)
         filters = Filters(tuple(jurisdictions), tuple(doc_ids))
         engine = self._engine(engine)
         if engine == EXTRACTIVE:
@@ -126,6 +132,7 @@ class Assistant:
         engine: str | None = None,
     ) -> Iterator[tuple[str, Answer | None]]:
         """Yield the answer text as it grows, then (full text, Answer) last; the Answer's text replaces what streamed."""
+        self.check_question(question)
         engine = self._engine(engine)
         if engine != EXTRACTIVE:
             filters = Filters(tuple(jurisdictions), tuple(doc_ids))

@@ -31,3 +31,10 @@ class IngestLockedError(IpqaError):
 
 class UnknownDocumentError(IpqaError):
     """A document id that is not in the index."""
+
+
+class QuestionTooLongError(IpqaError):
+    """A question over the length limit."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(f"The question is {length:,} characters long; the limit is {limit:,} (IPQA_MAX_QUESTION_CHARS) — shorten it.")

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     min_score: float = Field(0.5, description="Evidence strength below which ipqa abstains.")
     max_citations: int = Field(3, description="Most sentences quoted in an extractive answer.")
     max_file_mb: int = Field(20, description="Largest file accepted by ingest or upload, in MB.")
+    max_question_chars: int = Field(2000, description="Longest question accepted, in characters (longer ones are refused with a message).")
+    answer_seconds: float = Field(
+        10.0, description="Time budget for composing one extractive answer: passages are scored best first until it is spent."
+    )
     follow_outside_links: bool = Field(
         False, description="Ingest symbolic links that point outside the ingested folder (off: they are skipped with a message)."
     )

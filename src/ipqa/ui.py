@@ -575,7 +575,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                         with gr.Row():
                             box = gr.Textbox(
                                 show_label=False, placeholder="Ask a question — e.g. “What does Article 4 of the WCT protect?”", scale=8,
-                                elem_id="ipqa-question", autofocus=True, max_length=2000,
+                                elem_id="ipqa-question", autofocus=True, max_length=settings.max_question_chars,
                             )
                             ask = gr.Button("Ask", variant="primary", scale=1, min_width=90, elem_id="ipqa-ask")
                         with gr.Row(elem_id="ipqa-examples"):

@@ -1,0 +1,47 @@
+"""Bounded work per request (issue #14 item 3): a question length limit with a clear message, and a time
+budget for composing one answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_hostile_files import WordEmbedder
+
+from ipqa import ui
+from ipqa.answer import compose
+from ipqa.api import Assistant
+from ipqa.errors import QuestionTooLongError
+from ipqa.settings import Settings
+from ipqa.types import Hit, Passage, SourceInfo
+
+
+def test_long_questions_are_refused_with_the_limit_named(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "index", max_question_chars=500)
+    assistant = Assistant(settings, embedder=WordEmbedder(settings))
+    question = "What does Article 5 say? " * 40_000  # 1 MB
+    with pytest.raises(QuestionTooLongError) as caught:
+        assistant.ask(question)
+    assert str(caught.value) == "The question is 1,000,000 characters long; the limit is 500 (IPQA_MAX_QUESTION_CHARS) — shorten it."
+    with pytest.raises(QuestionTooLongError):
+        list(assistant.stream(question))
+    *_, (chat, _turns, _panel, _box, _copy) = ui.respond(assistant, question, [], [])
+    assert "the limit is 500 (IPQA_MAX_QUESTION_CHARS)" in chat[-1]["content"]
+    assert assistant.check_question("x" * 500) is None
+
+
+def _hit(rank: int, text: str) -> Hit:
+    return Hit(Passage(f"p{rank}", f"doc{rank}", text, "Article 1", 0, len(text)), 1.0 / (rank + 1), similarity=0.9)
+
+
+def test_composing_stops_scoring_passages_when_the_budget_is_spent(tmp_path: Path) -> None:
+    hits = [
+        _hit(0, "Producers of phonograms may be protected by copyright in some countries."),
+        _hit(1, "Producers of phonograms are protected against the making of duplicates without their consent."),
+    ]
+    infos = {h.passage.doc_id: SourceInfo(h.passage.doc_id, "Doc", "Doc", h.passage.doc_id) for h in hits}
+    question = "What are producers of phonograms protected against without their consent?"
+    ample = compose(question, question, hits, infos, Settings(data_dir=tmp_path))
+    assert "doc1" in {c.doc_id for c in ample.citations}, "with time, the better passage ranked second is found"
+    spent = compose(question, question, hits, infos, Settings(data_dir=tmp_path, answer_seconds=0))
+    assert {c.doc_id for c in spent.citations} <= {"doc0"}, "without time left, only the best-ranked passage is scored"

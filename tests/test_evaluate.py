@@ -292,7 +292,16 @@ def test_comparison_questions_are_scored_per_jurisdiction(tmp_path: Path) -> Non
     assert r.groups == [{"group": "International", "retrieved": True, "cited": True}, {"group": "JP", "retrieved": True, "cited": False}]
     results = evaluate.aggregate([dataclasses.asdict(r)], "extractive")
     assert results["groups"]["JP"]["cited_rate"] == 0.0 and results["groups"]["International"]["cited_rate"] == 1.0
-    assert "c1: International ✓ · JP ✗" in evalreport.markdown_report(results)
+    assert "c1: International ✓ · JP ✗ (compare: —)" in evalreport.markdown_report(results)
+    # `ipqa compare` answers per jurisdiction: each group is credited only for its own gold span.
+    jp_cite = _cite(pb, "著作者の死後七十年を経過するまでの間、存続する。")
+    per_group = [("International", Answer("?", "x", True, (cite,), (Hit(pa, 1.0),))), ("JP", Answer("?", "x", True, (jp_cite,), (Hit(pb, 1.0),))),
+                 ("EU", Answer("?", "", False, (), ()))]
+    r.compare_groups = evaluate.score_groups(q, per_group)
+    assert [(g["group"], g["cited"]) for g in r.compare_groups] == [("International", True), ("JP", True)]  # EU has no gold: not scored
+    results = evaluate.aggregate([dataclasses.asdict(r)], "extractive")
+    assert results["compare_groups"]["JP"]["cited_rate"] == 1.0
+    assert "c1: International ✓ · JP ✗ (compare: International ✓ · JP ✓)" in evalreport.markdown_report(results)
 
 
 def test_language_comes_from_the_question_script() -> None:

@@ -47,15 +47,19 @@ def breakdown_rows(table: dict[str, Any]) -> list[list[str]]:
     return [[name, str(m["questions"]), *(fmt(m.get(k)) for k in BREAKDOWN)] for name, m in table.items()]
 
 
-def group_rows(results: dict[str, Any]) -> list[list[str]]:
-    """Per jurisdiction of comparison questions: gold span retrieved / quoted."""
+def group_rows(results: dict[str, Any], key: str = "groups") -> list[list[str]]:
+    """Per jurisdiction of comparison questions: gold span retrieved / quoted (chat answer, or `ipqa compare`)."""
     return [[g, str(s["questions"]), f"{s['retrieved']} ({s['retrieved_rate']:.2f})", f"{s['cited']} ({s['cited_rate']:.2f})"]
-            for g, s in results.get("groups", {}).items()]
+            for g, s in results.get(key, {}).items()]
 
 
-def comparison_questions(results: dict[str, Any]) -> list[tuple[str, str]]:
-    """(id, 'EU ✓ · JP ✗') for each comparison question: which groups got their gold span quoted."""
-    return [(r["id"], " · ".join(f"{g['group']} {'✓' if g['cited'] else '✗'}" for g in r["groups"])) for r in results["questions"] if r.get("groups")]
+def comparison_questions(results: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(id, 'EU ✓ · JP ✗' in the chat answer, the same per `ipqa compare` group) for each comparison question."""
+
+    def marks(groups: list[dict[str, Any]]) -> str:
+        return " · ".join(f"{g['group']} {'✓' if g['cited'] else '✗'}" for g in groups) or "—"
+
+    return [(r["id"], marks(r["groups"]), marks(r.get("compare_groups", []))) for r in results["questions"] if r.get("groups")]
 
 
 def baseline_rows(cmp: dict[str, Any]) -> list[list[str]]:
@@ -113,8 +117,11 @@ def markdown_report(results: dict[str, Any], title: str = TITLE) -> str:
         if results.get(key):
             lines += ["", f"## Per {name}", "", *_md_table([name, "n", *head], breakdown_rows(results[key]))]
     if results.get("groups"):
-        lines += ["", "## Comparison questions per jurisdiction", "", *_md_table(["jurisdiction", "questions", "gold retrieved", "gold quoted"], group_rows(results)), ""]
-        lines += [f"- {qid}: {groups}" for qid, groups in comparison_questions(results)]
+        head = ["jurisdiction", "questions", "gold retrieved", "gold quoted"]
+        lines += ["", "## Comparison questions per jurisdiction", "", "In the chat's single answer:", "", *_md_table(head, group_rows(results)), ""]
+        if results.get("compare_groups"):
+            lines += ["In `ipqa compare` (one answer per jurisdiction of the gold evidence):", "", *_md_table(head, group_rows(results, "compare_groups")), ""]
+        lines += [f"- {qid}: {chat} (compare: {cmp})" for qid, chat, cmp in comparison_questions(results)]
     cmp = results.get("baseline")
     if cmp:
         lines += ["", "## Against the baseline", "", f"{cmp['paired_questions']} questions in both runs; a change is flagged when its paired 95% interval excludes 0.", ""]
@@ -195,8 +202,11 @@ def html_report(results: dict[str, Any], title: str = TITLE, compare: Sequence[d
     if chart:
         parts.append(f'<img alt="metrics per category" src="data:image/png;base64,{base64.b64encode(chart).decode()}" style="max-width:100%">')
     if results.get("groups"):
-        parts.append("<h2>Comparison questions per jurisdiction</h2>" + _html_table(["jurisdiction", "questions", "gold retrieved", "gold quoted"], group_rows(results)))
-        parts.append(_html_table(["question", "gold quoted per group"], comparison_questions(results)))
+        head = ["jurisdiction", "questions", "gold retrieved", "gold quoted"]
+        parts.append("<h2>Comparison questions per jurisdiction</h2><p>In the chat's single answer:</p>" + _html_table(head, group_rows(results)))
+        if results.get("compare_groups"):
+            parts.append("<p>In <code>ipqa compare</code> (one answer per jurisdiction):</p>" + _html_table(head, group_rows(results, "compare_groups")))
+        parts.append(_html_table(["question", "gold quoted per group (chat)", "gold quoted per group (compare)"], comparison_questions(results)))
     parts.append("<h2>Worst 10 questions</h2>" + _html_table(
         ["id", "category", "question", "outcome", "cited", "expected"],
         [[r["id"], r["category"], r["question"], r["outcome"], "\n".join(r["cited"]) or "—", "\n".join(r["expected"]) or "refusal"] for r in worst(results)],

@@ -248,6 +248,7 @@ class Scored:
     groups: list[dict[str, Any]]
     unsupported: int
     components: dict[str, float]
+    compare_groups: list[dict[str, Any]] = field(default_factory=list)
     cited: list[str] = field(default_factory=list)
     expected: list[str] = field(default_factory=list)
     question: str = ""
@@ -345,6 +346,20 @@ def score(q: Question, a: Answer, latency_ms: float) -> Scored:
     )
 
 
+def score_groups(q: Question, answers: Sequence[tuple[str, Answer]]) -> list[dict[str, Any]]:
+    """Per group of a comparison (`ipqa compare`: one answer per jurisdiction): was its own gold span retrieved and quoted?"""
+    out = []
+    for label, a in answers:
+        evs = [ev for ev in q.evidence if ev.jurisdiction == label]
+        if not evs:
+            continue
+        spans = [s for ev in evs for s in ev.spans]
+        retrieved = any(M.overlaps((h.passage.doc_id, h.passage.start, h.passage.end), s) for h in a.hits for s in spans)
+        cited = any(M.overlaps((c.doc_id, c.doc_start, c.doc_end), s) for c in a.citations for s in spans)
+        out.append({"group": label, "retrieved": retrieved, "cited": cited, "kind": a.kind})
+    return out
+
+
 def summarise(rows: Sequence[dict[str, Any]], *, intervals: bool = False) -> dict[str, Any]:
     """Every metric over a group of scored questions (as dicts), with bootstrap 95% intervals when asked."""
     comps = [r["components"] for r in rows]
@@ -370,11 +385,14 @@ def _breakdown(rows: Sequence[dict[str, Any]], key: Callable[[dict[str, Any]], S
     return {k: summarise(groups[k]) for k in names}
 
 
-def comparison_groups(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per jurisdiction, over comparison questions: how often its gold span was retrieved and quoted."""
+def comparison_groups(rows: Sequence[dict[str, Any]], key: str = "groups") -> dict[str, dict[str, Any]]:
+    """Per jurisdiction, over comparison questions: how often its gold span was retrieved and quoted.
+
+    `key` "groups" scores the chat's single answer; "compare_groups" the per-jurisdiction answers of `ipqa compare`.
+    """
     out: dict[str, dict[str, Any]] = {}
     for r in rows:
-        for g in r.get("groups", []):
+        for g in r.get(key, []):
             s = out.setdefault(g["group"], {"questions": 0, "retrieved": 0, "cited": 0})
             s["questions"] += 1
             s["retrieved"] += g["retrieved"]
@@ -395,6 +413,7 @@ def aggregate(rows: Sequence[dict[str, Any]], engine: str, fallbacks: int = 0) -
         "languages": _breakdown(rows, lambda r: [r["language"]], LANGUAGES),
         "documents": _breakdown(rows, lambda r: r["docs"]),
         "groups": comparison_groups(rows),
+        "compare_groups": comparison_groups(rows, "compare_groups"),
         "outcomes": {o: sum(r["outcome"] == o for r in rows) for o in sorted({r["outcome"] for r in rows})},
         "questions": list(rows),
     }
@@ -420,7 +439,15 @@ def run(assistant: Any, questions: Sequence[Question], *, engine: str | None = N
         latency = (time.perf_counter() - t0) * 1000
         fallbacks += a.engine != name
         check_citations(q, a, doc_text, assistant.passages)
-        rows.append(asdict(score(q, a, latency)))
+        row = score(q, a, latency)
+        juris = sorted({ev.jurisdiction for ev in q.evidence if ev.jurisdiction})
+        if q.category == "comparison" and len(juris) > 1 and hasattr(assistant, "compare"):
+            # The comparison view: one answer per jurisdiction of the gold evidence, each checked like any answer.
+            groups = assistant.compare(q.question, jurisdictions=juris, engine=name).groups
+            for g in groups:
+                check_citations(q, g.answer, doc_text, assistant.passages)
+            row.compare_groups = score_groups(q, [(g.label, g.answer) for g in groups])
+        rows.append(asdict(row))
     return aggregate(rows, name, fallbacks)
 
 

@@ -151,10 +151,10 @@ def ratio(num: Any, den: Any) -> Any:
 
 
 def f1(p: Any, r: Any) -> Any:
-    """Harmonic mean of precision and recall (0 when both are 0, NaN when either is undefined)."""
+    """Harmonic mean of precision and recall: 0 when either is 0 (even if the other is undefined), else NaN when one is."""
     p, r = np.asarray(p, dtype=float), np.asarray(r, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), np.where(np.isnan(p + r), np.nan, 0.0))
+        return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), np.where((p == 0) | (r == 0), 0.0, np.nan))
 
 
 @dataclass(frozen=True)

@@ -186,7 +186,7 @@ def citation_label(hit: Hit, quote_start: int) -> str:
 def _parse_path(text: str) -> tuple[tuple[str, str], ...]:
     out = []
     for part in filter(None, text.split("|")):
-        for style in ("num.", "(num)", "(a)", "(A)", "(i)"):
+        for style in ("num.", "(num)", "(a)", "(A)", "(i)", "項", "号"):
             if part.startswith(style):
                 out.append((style, part[len(style) :]))
                 break

@@ -5,9 +5,11 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .sentences import cjk_sentence_ends
 from .types import Document, Heading, Passage
 
 CountTokens = Callable[[str], int]
@@ -15,24 +17,31 @@ CountTokens = Callable[[str], int]
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_NUM = "零〇一二两三四五六七八九十百千"
+# Japanese branch articles and items: 第三十条の四, 第七号の二 (also with Arabic or full-width digits).
+_JA_NUM = rf"[{_CN_NUM}0-9０-９]+"
 
 # Structural labels, recognised in headings and, for text without headings, at line starts.
 _ARTICLE = re.compile(r"^(?:Article|Art\.)\s+(\d+(?:[A-Za-z]{1,6}\b)?(?:[-–]\d+)?|[IVXLC]+\b)\.?\s*(.*)$", re.I)
 _SECTION = re.compile(r"^(?:§{1,2}|Sec\.|Section)\s*(\d+[A-Za-z]?(?:-\d+)?)\.?\s*(.*)$", re.I)
-_CN_ARTICLE = re.compile(rf"^第([{_CN_NUM}]+)条")
-_CN_CONTAINER = re.compile(rf"^第([{_CN_NUM}]+)([章节编])\s*(.*)$")
+_CN_ARTICLE = re.compile(rf"^第({_JA_NUM})条((?:の{_JA_NUM})*)")
+_CN_CONTAINER = re.compile(rf"^第([{_CN_NUM}]+)([章节節款编編])\s*(.*)$")
+# Supplementary provisions (附則) number their articles from 1 again: never labelled as the main articles.
+_SUPPL = re.compile(r"^(?:附\s*則|Supplementary Provisions?\b)[,\s]*(.*)$", re.I)
 _CONTAINER = re.compile(r"^(CHAPTER|PART|SECTION|TITLE|ANNEX|APPENDIX|Chapter|Part|Annex|Appendix)\s+([0-9IVXLC]+[A-Z]?)\b\.?\s*(.*)$")
-_LINE_ARTICLE = re.compile(rf"^[ \t]*(?:(?:Article|ARTICLE)[ \t]+\d+[A-Za-z]?[ \t]*$|第[{_CN_NUM}]+条(?=[ \t\u3000]))", re.M)
+_LINE_ARTICLE = re.compile(rf"^[ \t]*(?:(?:Article|ARTICLE)[ \t]+\d+[A-Za-z]?[ \t]*$|第[{_CN_NUM}]+条(?:の[{_CN_NUM}]+)*(?=[ \t\u3000]))", re.M)
 _LINE_CONTAINER = re.compile(r"^[ \t]*(?:CHAPTER|SECTION|ANNEX|PART|TITLE)[ \t]+[0-9IVXLC]+[ \t]*$", re.M)
 _RECITAL_LINE = re.compile(r"^[ \t]*\((\d{1,3})\)[ \t]", re.M)
 _WHEREAS = re.compile(r"^[ \t]*Whereas:?[ \t]*$", re.M | re.I)
 _ADOPTED = re.compile(r"^[ \t]*HAVE ADOPTED TH", re.M)
 _CAPS_LINE = re.compile(r"^[ \t]*([A-Z][A-Z0-9 ,.'’\-–:;()]{4,80})[ \t]*$", re.M)
-_SENTENCE_END = re.compile(r"(?<=[.!?;:。；！？])[\"”’)]*\s+|(?<=[。；！？])")
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"”’)]*\s+")  # CJK ends come from sentences.cjk_sentence_ends (not inside 「」（）)
 
 
 def cn_number(text: str) -> int:
-    """Chinese numeral (e.g. 二十四) to int."""
+    """Chinese/Japanese numeral (e.g. 二十四, also 24 or ２４) to int."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isdigit():
+        return int(text)
     total, digit = 0, 0
     for ch in text:
         if ch in _CN_DIGITS:
@@ -43,12 +52,35 @@ def cn_number(text: str) -> int:
     return total + digit
 
 
+def ja_number(text: str) -> str:
+    """A Japanese article or item number as cited in English: 三十の四 / 30の4 -> '30-4'."""
+    return "-".join(str(cn_number(part)) for part in text.split("の") if part)
+
+
+def kanji_number(n: int) -> str:
+    """Int to a Japanese numeral as statutes write it (2 -> 二, 30 -> 三十, 124 -> 百二十四)."""
+    digits = "〇一二三四五六七八九"
+    if n == 0:
+        return digits[0]
+    out = ""
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十")):
+        q, n = divmod(n, value)
+        if q:
+            out += ("" if q == 1 else digits[q]) + unit
+    return out + (digits[n] if n else "")
+
+
 def structural_label(heading: str) -> tuple[str, bool] | None:
     """Label of a structural heading ('Article 53', '§ 107', 'Chapter V') and whether it is a container."""
     text = re.sub(r"^#+\s*", "", heading).strip()
     text = re.sub(r"\s+", " ", text)
+    if m := _SUPPL.match(text):
+        inner = structural_label(m.group(1)) if m.group(1) else None
+        if inner and not inner[1]:
+            return suppl_label(inner[0]), False
+        return None
     if m := _CN_ARTICLE.match(text):
-        return f"Article {cn_number(m.group(1))} ({m.group(0)})", False
+        return f"Article {ja_number(m.group(1) + m.group(2))} ({m.group(0)})", False
     if m := _CN_CONTAINER.match(text):
         kind = {"章": "Chapter", "节": "Section", "编": "Part"}[m.group(2)]
         return f"{kind} {cn_number(m.group(1))} ({m.group(0)})", True
@@ -59,6 +91,13 @@ def structural_label(heading: str) -> tuple[str, bool] | None:
     if m := _CONTAINER.match(text):
         return f"{m.group(1).title()} {m.group(2)}", True
     return None
+
+
+def suppl_label(label: str) -> str:
+    """'Article 1 (第一条)' of the supplementary provisions -> 'Suppl. Article 1 (附則第一条)'.
+
+    References to "Article 1" mean the main provisions, so lexical.refs() ignores labels starting 'Suppl.'."""
+    return "Suppl. " + label.replace("(第", "(附則第")
 
 
 @dataclass(frozen=True)
@@ -91,10 +130,18 @@ def sections(doc: Document) -> list[Section]:
     if not marks or marks[0][0] > 0:
         out.append(Section("Preamble", "", 0, marks[0][0] if marks else len(text)))
     i = 0
+    in_suppl = False  # under a 附則 heading (Markdown renderings of Japanese statutes)
     while i < len(marks):
         start, heading, _ = marks[i]
         label_info = structural_label(heading)
         label = label_info[0] if label_info else (heading if len(heading) <= 80 else heading[:77] + "…")
+        bare = re.sub(r"^#+\s*", "", heading).strip()
+        if label_info and label_info[1]:
+            in_suppl = False
+        elif not label_info and (m := _SUPPL.match(bare)) and not m.group(1):
+            in_suppl = True
+        elif label_info and in_suppl and not label.startswith("Suppl."):
+            label = suppl_label(label)
         title = ""
         j = i + 1
         # A plain heading right after an Article heading is that article's title.
@@ -148,7 +195,13 @@ def _dedupe(marks: list[tuple[int, str, bool]], text: str) -> list[tuple[int, st
 
 
 # Paragraph/point markers: "1.", "(1)", "(1).", "(a)", "(A)", "(ii)".
-_MARKER = re.compile(r"^[ \t>*-]*(?:(\d{1,3})\.(?=\s)|\((\d{1,3})\)\.?(?=\s)|\(([a-z]{1,2})\)(?=\s)|\(([A-Z])\)(?=\s)|\(([ivx]{1,5})\)(?=\s))", re.M)
+_MARKER = re.compile(
+    r"^[ \t>*-]*(?:(\d{1,3})\.(?=\s)|\((\d{1,3})\)\.?(?=\s)|\(([a-z]{1,2})\)(?=\s)|\(([A-Z])\)(?=\s)|\(([ivx]{1,5})\)(?=\s)"
+    # Japanese statutes: paragraph 項 "２　" / "**2** ", item 号 "一　" / "- 七の二 " (e-Gov XML and Markdown renderings).
+    rf"|(?:\*\*([0-9]{{1,3}})\*\*|([０-９]{{1,3}}))(?=[ \t\u3000])|([{_CN_NUM}]{{1,4}}(?:の[{_CN_NUM}]{{1,3}})*)(?=[ \t\u3000]))",
+    re.M,
+)
+_JA_STYLES = ("項", "号")
 _ROMAN = re.compile(r"^(?:i{1,3}|iv|vi{0,3}|ix|x)$")
 
 
@@ -162,7 +215,11 @@ def scan_markers(text: str, stack: Sequence[tuple[str, str]] = ()) -> tuple[tupl
 
 def _follow(path: list[tuple[str, str]], m: re.Match[str]) -> list[tuple[str, str]]:
     """The marker path after one more marker."""
-    num_dot, num_par, lower, upper, roman = m.groups()
+    num_dot, num_par, lower, upper, roman, ja_par, ja_par_wide, ja_item = m.groups()
+    if ja_par or ja_par_wide or ja_item:
+        # Fixed levels: a paragraph closes the items of the one before.
+        style, value = ("項", str(cn_number(ja_par or ja_par_wide))) if not ja_item else ("号", ja_item)
+        return [p for p in path if p[0] not in _JA_STYLES[_JA_STYLES.index(style) :]] + [(style, value)]
     if num_dot:
         style, value = "num.", num_dot
     elif num_par:
@@ -188,9 +245,20 @@ def label_with_path(section: str, path: Sequence[tuple[str, str]]) -> str:
     """'Article 53' + [(num., 1), ((a), c)] -> 'Article 53(1)(c)'."""
     if not path or not re.match(r"(Article|§|Recital)", section) or section.startswith("Recital"):
         return section
+    if path[-1][0] in _JA_STYLES and (m := re.fullmatch(r"(Article \S+) \((第.+)\)", section)):
+        # Japanese Law Translation style: 'Article 31, paragraph 2, item 1 (第三十一条第二項第一号)'.
+        en = [f"paragraph {v}" if s == "項" else f"item {ja_number(v)}" for s, v in path if s in _JA_STYLES]
+        ja = "".join(f"第{kanji_number(int(v))}項" if s == "項" else _ja_item(v) for s, v in path if s in _JA_STYLES)
+        return f"{m.group(1)}, {', '.join(en)} ({m.group(2)}{ja})"
     base = section.split(" (")[0] if "(" in section and "第" in section else section
     suffix = "".join(f"({v})" for _, v in path)
     return base + suffix + (section[len(base) :] if base != section else "")
+
+
+def _ja_item(value: str) -> str:
+    """Item '七の二' -> '第七号の二' (how a statute cites it)."""
+    head, _, rest = value.partition("の")
+    return f"第{head}号" + (f"の{rest}" if rest else "")
 
 
 # Longest passage in characters, whatever its word pieces: a passage of blank lines or of one giant "word"
@@ -258,7 +326,8 @@ def _split_long(text: str, span: tuple[int, int], count_tokens: CountTokens, max
     s, e = span
     if e - s <= max_chars and count_tokens(text[s:e]) <= max_tokens:
         return [span]
-    cuts = [s] + [s + m.end() for m in _SENTENCE_END.finditer(text[s:e]) if s + m.end() < e] + [e]
+    inner = [s + m.end() for m in _SENTENCE_END.finditer(text[s:e])] + [s + c for c in cjk_sentence_ends(text[s:e])]
+    cuts = [s] + sorted(c for c in set(inner) if c < e) + [e]
     pieces = [(a, b) for a, b in zip(cuts, cuts[1:]) if text[a:b].strip()]
     out: list[tuple[int, int]] = []
     for a, b in pieces:

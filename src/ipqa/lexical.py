@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from .chunking import cn_number
+from .chunking import ja_number
 
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3400-\u9fff\uf900-\ufaff]+", re.I)
+# Latin words, and runs of CJK ideographs with Japanese kana (ー々〆 included): bigrammed below, as for Chinese.
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3005\u3006\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+", re.I)
+_HIRAGANA = re.compile(r"[\u3040-\u309f]+")
+# "Suppl. Article 1" (a supplementary provision's label) is not a reference to Article 1.
 _REF = re.compile(
-    r"(?P<kind>articles?|arts?\.|recitals?|§{1,2}|sections?|secs?\.|annex|chapter)\s*(?P<num>\d+[a-z]{0,6}(?:-\d+)?|[ivxlc]+\b)",
+    r"(?<!Suppl\. )(?P<kind>articles?|arts?\.|recitals?|§{1,2}|sections?|secs?\.|annex|chapter)\s*(?P<num>\d+[a-z]{0,6}(?:-\d+)?|[ivxlc]+\b)",
     re.I,
 )
-_CN_REF = re.compile(r"第([零〇一二两三四五六七八九十百千]+)条")
+_CN_NUM = "零〇一二两三四五六七八九十百千0-9"
+# 第二十四条 (Chinese), 第三十条の四 / 三十条の四 / 第30条の4 (Japanese); not 附則第一条 (a supplementary provision).
+_CN_REF = re.compile(rf"(?<!附則)(?<![第{_CN_NUM}])第?([{_CN_NUM}]+)条((?:の[{_CN_NUM}]+)*)")
 _STOP = set(
     "a an and are as at be by for from has have how in is it its of on or that the this to was what when where which who "
     "why will with does do did under can may shall must any all their there these those into about than other such".split()
@@ -23,17 +29,18 @@ _STOP = set(
 
 def refs(text: str) -> list[str]:
     """Normalised legal references in text: 'art:53', 'sec:107', 'rec:105', 'annex:xi'."""
+    text = unicodedata.normalize("NFKC", text)
     out = []
     for m in _REF.finditer(text):
         kind = m.group("kind").lower()
         key = "art" if kind.startswith("art") else "rec" if kind.startswith("rec") else "annex" if kind == "annex" else "ch" if kind == "chapter" else "sec"
         out.append(f"{key}:{m.group('num').lower()}")
-    out.extend(f"art:{cn_number(m.group(1))}" for m in _CN_REF.finditer(text))
+    out.extend(f"art:{ja_number(m.group(1) + m.group(2))}" for m in _CN_REF.finditer(text))
     return out
 
 
 # Bump when tokenize() changes: a saved BM25 index of another version is rebuilt, not misread.
-TOKENIZER_VERSION = "2"
+TOKENIZER_VERSION = "3"
 
 
 def stem(word: str) -> str:
@@ -46,11 +53,13 @@ def stem(word: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, plural-folded words minus stopwords, CJK bigrams, plus reference tokens."""
+    """Lower-cased, plural-folded words minus stopwords, CJK (and kana) bigrams, plus reference tokens."""
     tokens = []
-    for word in _WORD.findall(text.lower()):
-        if "\u3400" <= word[0] <= "\ufaff":
-            tokens.extend(word[i : i + 2] for i in range(max(1, len(word) - 1)))
+    for word in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+        if word[0] >= "\u3005":
+            # Bigrams of hiragana alone are grammar (する, こと, ない): they match everywhere, so they are left out.
+            grams = [word[i : i + 2] for i in range(max(1, len(word) - 1))]
+            tokens.extend(g for g in grams if not _HIRAGANA.fullmatch(g))
         elif word not in _STOP:
             tokens.append(stem(word))
     tokens.extend(refs(text))

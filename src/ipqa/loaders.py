@@ -1,4 +1,4 @@
-"""Loaders: PDF, HTML, Markdown and plain text to a `Document` with offsets, pages, headings."""
+"""Loaders: PDF, HTML, Markdown, plain text and law XML (lawxml.py) to a `Document` with offsets, pages, headings."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag, XMLParsedAsHTMLWar
 from .errors import DocumentError
 from .types import Document, Heading
 
-SUPPORTED = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
+SUPPORTED = {".pdf": "pdf", ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown", ".txt": "text", ".xml": "xml"}
 
 _DROP_TAGS = {"script", "style", "noscript", "template", "nav", "header", "footer", "iframe", "svg", "form", "button", "head", "object", "embed"}
 _BLOCK_TAGS = {
@@ -80,6 +80,8 @@ def load(path: Path, data: bytes | None = None) -> Document:
     try:
         if kind == "pdf":
             doc = _load_pdf(path, data)
+        elif kind == "xml":
+            doc = _load_xml(path, data)
         else:
             text, warnings = _decode(path, data)
             doc = _load_html(path, text, warnings) if kind == "html" else _load_plain(path, text, kind, warnings)
@@ -94,6 +96,14 @@ def load(path: Path, data: bytes | None = None) -> Document:
     if not doc.text.strip():
         raise DocumentError(str(path), "no extractable text")
     return doc
+
+
+def _load_xml(path: Path, data: bytes) -> Document:
+    from .lawxml import is_law_xml, load_law_xml
+
+    if not is_law_xml(data):
+        raise DocumentError(str(path), "XML that is not law XML (only e-Gov / Japanese Law Translation <Law> files are read) — skipped")
+    return load_law_xml(str(path), data)
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, tuple[str, ...]]:

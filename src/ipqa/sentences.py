@@ -1,38 +1,114 @@
-"""Sentence (and list item) boundaries of passage text: what an answer may quote."""
+"""Sentence (and list item) boundaries of passage text: what an answer may quote.
+
+Linear in the passage length: every pattern below looks at a bounded stretch of text per match, so runs of blank
+lines or a long line without punctuation cost once (issue #14). Japanese and Chinese full stops inside 「」『』（）or
+quotation marks do not end a sentence (issue #12): a quote never has an unbalanced bracket.
+"""
 
 from __future__ import annotations
 
 import re
 
-# A sentence ends at . ! ? (or 。；！？) before a capital, quote, bracket or digit, or where a new
-# paragraph, list item or heading starts; a single line break (PDF layout) does not end one.
-_BOUNDARY = re.compile(
-    r"(?P<punct>[.!?][\"”’)]*(?=\s+[\"“‘(A-Z0-9§])|[。；！？])"
-    r"|\n(?=\s*\n|\s*(?:#|\(?[0-9a-zA-Z]{1,4}[.)]{1,2}\s|第|Article\b|§|[A-Z][A-Z .]{6,}$))",
-    re.M,
+_CJK_NUM = "〇一二三四五六七八九十百千"
+# A Western sentence ends at . ! ? before a capital, quote, bracket or digit; a CJK one at 。；！？ outside brackets.
+_WESTERN_END = re.compile(r"[.!?][\"”’)]*(?=\s+[\"“‘(A-Z0-9§])")
+# A line break ends a sentence where a blank line, a list item, a heading or a provision follows; a single line break
+# (PDF layout) does not. Matched against each line on its own: a pattern run at every newline of the whole text cost
+# more per newline the longer the text (runs of blank lines were quadratic).
+_LINE_START = re.compile(
+    r"[ \t]*(?:#|\(?[0-9a-zA-Z]{1,4}[.)]{1,2}(?:\s|$)|第|Article\b|§|[A-Z][A-Z .]{6,}$"
+    rf"|[０-９]{{1,3}}[ \t\u3000]|\*\*[0-9０-９]{{1,3}}\*\*|(?:-[ \t]+)?[{_CJK_NUM}]{{1,4}}(?:の[{_CJK_NUM}]{{1,3}})*[ \t\u3000])"
 )
+# Brackets and quotation marks that hold CJK full stops; counted per line, so one stray bracket cannot swallow a passage.
+_CJK_STOPS = re.compile(r"[。；！？]")
+_OPENERS = "「『（(〔【《“"
+_CLOSERS = "」』）)〕】》”"
+_NOT_BRACKET = re.compile(r"[^「」『』（）]+")
 _ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Arts|Sec|para|paras|pp|cf|Inc|Co|Stat|Pub|L|U\.S|e\.g|i\.e|v|vs|Dr|Mr|Ms|Mrs|Opp|Exh|Br|Ct|Cir|Supp|F|Cal|App|Dkt|ECF|et al|Fed|Reg|ibid|id)|\b[A-Z])$")
-_HEADING_LINE = re.compile(r"^[ \t]*(?:Article|ARTICLE|CHAPTER|SECTION|ANNEX|PART|TITLE)[ \t]+[0-9IVXLC]+[a-z]*[ \t]*$", re.M)
-_LONE_MARKER = re.compile(r"\s*\(?[0-9a-zA-Z]{1,4}\)?\.?$")
+_HEADING_LINE = re.compile(
+    r"[ \t]*(?:(?:Article|ARTICLE|CHAPTER|SECTION|ANNEX|PART|TITLE)[ \t]+[0-9IVXLC]+[a-z]*(?:-[0-9]+)?(?:[ \t]+\([^)\n]{1,80}\))?"
+    rf"|(?:附[ \t\u3000]*則)?第[{_CJK_NUM}0-9]+[条章節节款編编](?:の[{_CJK_NUM}]+)*(?:[ \t\u3000]*[（(][^）)\n]{{1,60}}[）)])?)[ \t\u3000]*"
+)
+_LONE_MARKER = re.compile(r"\s*\(?[0-9a-zA-Z]{1,4}\)?\.?")
+_TWELVE_WORDS = re.compile(r"(?:\S+\s+){11}\S")  # looks no further than the 12th word (str.split() would copy them all)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence (or list item) spans of a passage, whitespace-trimmed; PDF line breaks do not end one."""
     cuts = {0, len(text)}
-    for m in _BOUNDARY.finditer(text):
+    for m in _WESTERN_END.finditer(text):
         before = text[max(0, m.start() - 12) : m.start()]
-        if m.group("punct") and (_ABBREV.search(before) or _LONE_MARKER.fullmatch(text, text.rfind("\n", 0, m.start()) + 1, m.start() + 1)):
+        if _ABBREV.search(before) or _lone_marker(text, m.start()):
             continue
-        cuts.add(m.end() if m.group("punct") else m.start() + 1)
-    cuts.update(m.end() for m in _HEADING_LINE.finditer(text))
+        cuts.add(m.end())
+    cuts.update(cjk_sentence_ends(text))
+    pos = 0
+    for line in text.split("\n"):
+        if pos and (not line.strip() or _LINE_START.match(line)):
+            cuts.add(pos)  # a blank line, or one that starts an item, a heading or a provision
+        if _HEADING_LINE.fullmatch(line):
+            cuts.add(pos + len(line))
+        pos += len(line) + 1
     spans = []
-    for s, e in zip(sorted(cuts), sorted(cuts)[1:]):
+    ordered = sorted(cuts)
+    for s, e in zip(ordered, ordered[1:]):
         while s < e and text[s].isspace():
             s += 1
         while e > s and text[e - 1].isspace():
             e -= 1
-        piece = text[s:e]
-        # Headings (no closing punctuation, few words) are labels, not statements to quote.
-        sentence_like = re.search(r"[.!?;:。；！？\"”’)]$", piece) or len(piece.split()) >= 12
-        if e - s >= 12 and sentence_like and not piece.startswith("#") and re.search(r"\w{3}", piece):
+        if e - s >= 12 and _quotable(text[s:e]):
             spans.append((s, e))
     return spans
+
+
+def _lone_marker(text: str, end: int) -> bool:
+    """Whether the line up to `end` holds only a list marker ('1.', '(a).'): its full stop ends nothing."""
+    window = max(0, end - 16)
+    line_start = text.rfind("\n", window, end) + 1
+    if line_start == 0 and window > 0:
+        return False  # more than 16 characters since the line began: not a lone marker (and no scan back over a long line)
+    return _LONE_MARKER.fullmatch(text, line_start, end + 1) is not None
+
+
+def cjk_sentence_ends(text: str) -> list[int]:
+    """Ends of CJK sentences: after 。；！？ where no bracket or quotation opened on the same line is still open."""
+    out: list[int] = []
+    depth, last = 0, 0
+    for m in _CJK_STOPS.finditer(text):
+        start = m.start()
+        line = text.rfind("\n", last, start)
+        if line >= 0:
+            depth, last = 0, line + 1
+        # str.count runs in C over the stretch since the previous stop: linear, and fast for dense brackets.
+        depth = max(0, depth + sum(text.count(ch, last, start) for ch in _OPENERS) - sum(text.count(ch, last, start) for ch in _CLOSERS))
+        if depth == 0:
+            out.append(m.end())
+        last = m.end()
+    return out
+
+
+def _quotable(piece: str) -> bool:
+    """Statements, not labels: headings (no closing punctuation, few words) are not quoted."""
+    if piece.startswith("#") or _HEADING_LINE.fullmatch(piece) or not re.search(r"\w{3}", piece[:400]):
+        return False
+    if not _balanced(piece):
+        return False  # a fragment (a passage boundary cut a long sentence inside a bracket): not a whole sentence
+    ends = re.search(r"[.!?;:。；！？\"”’)）」]$", piece[-2:])
+    # A CJK list item ("二 情報解析（…）の用に供する場合") often has no full stop; a CJK heading is short.
+    return bool(ends) or _TWELVE_WORDS.match(piece) is not None or len(_CJK.findall(piece[:40])) >= 10
+
+
+def _balanced(piece: str) -> bool:
+    """Whether every 「『（ in the piece closes, in order, within it (nesting up to 8 deep; deeper counts as unbalanced)."""
+    brackets = _NOT_BRACKET.sub("", piece)
+    # Innermost pairs are adjacent once the text between is gone: peel them in C (a Python loop per character of
+    # CJK text costs more per character the longer the text, through allocation).
+    for _ in range(8):
+        if not brackets:
+            return True
+        peeled = brackets.replace("「」", "").replace("『』", "").replace("（）", "")
+        if peeled == brackets:
+            return False
+        brackets = peeled
+    return not brackets

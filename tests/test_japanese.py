@@ -1,0 +1,177 @@
+"""Japanese legal structure, references, tokens and sentences, over the real Japanese and Chinese documents."""
+
+import json
+import time
+
+import pytest
+from conftest import SHARED, shared_doc
+
+from ipqa.chunking import chunk, kanji_number, label_with_path, scan_markers, sections, structural_label
+from ipqa.lexical import refs, tokenize
+from ipqa.loaders import load
+from ipqa.retrieve import section_refs
+from ipqa.sentences import sentence_spans
+
+_PAIRS = {"「": "」", "『": "』", "（": "）", "(": ")", "“": "”"}
+
+
+def _count(text: str) -> int:
+    """A cheap token count (not the model's): words, and each CJK character as one."""
+    return len(text.split()) + sum(1 for ch in text if ord(ch) >= 0x3000)
+
+
+def _balanced(text: str) -> bool:
+    stack = []
+    for ch in text:
+        if ch in _PAIRS:
+            stack.append(_PAIRS[ch])
+        elif ch in _PAIRS.values():
+            if not stack or stack.pop() != ch:
+                return False
+    return not stack
+
+
+def test_branch_articles_and_kanji_numerals() -> None:
+    assert structural_label("### 第三十条の四　（著作物に表現された思想又は感情の享受を目的としない利用）") == ("Article 30-4 (第三十条の四)", False)
+    assert structural_label("第四十七条の五") == ("Article 47-5 (第四十七条の五)", False)
+    assert structural_label("第百四条の十の四") == ("Article 104-10-4 (第百四条の十の四)", False)
+    assert structural_label("第百二十四条") == ("Article 124 (第百二十四条)", False)
+    assert structural_label("## 第二章 著作者の権利")[1] is True
+    assert structural_label("附則第一条　（施行期日）") == ("Suppl. Article 1 (附則第一条)", False)
+    assert structural_label("Supplementary Provisions, Article 2 (Review)") == ("Suppl. Article 2", False)
+    assert [kanji_number(n) for n in (1, 10, 14, 30, 104, 1000)] == ["一", "十", "十四", "三十", "百四", "千"]
+
+
+def test_paragraph_and_item_refine_a_japanese_label() -> None:
+    text = "著作物は、…利用することができる。\n- 一 著作物の録音\n- 二 情報解析の用に供する場合"
+    assert label_with_path("Article 30-4 (第三十条の四)", scan_markers(text)) == "Article 30-4, item 2 (第三十条の四第二号)"
+    text = "国立国会図書館…\n- 一 図書館等\n\n**2** 特定図書館等においては\n- 一 図書館資料を用いて\n- 七の二 公衆送信"
+    assert label_with_path("Article 31 (第三十一条)", scan_markers(text)) == "Article 31, paragraph 2, item 7-2 (第三十一条第二項第七号の二)"
+    # A new paragraph closes the items of the one before.
+    assert label_with_path("Article 31 (第三十一条)", scan_markers(text + "\n\n**3** 前項")) == "Article 31, paragraph 3 (第三十一条第三項)"
+    assert label_with_path("Article 3 (第三条)", scan_markers("人工知能…\n２　人工知能関連技術")) == "Article 3, paragraph 2 (第三条第二項)"
+
+
+def test_copyright_act_article_30_4_is_labelled_as_itself() -> None:
+    doc = load(shared_doc("jp-copyright-act-ja.md"))
+    passages = chunk(doc, "jp-copyright-act-ja", _count, 200, 30)
+    art = [p for p in passages if p.section == "Article 30-4 (第三十条の四)"]
+    assert art and "情報解析" in "".join(p.text for p in art)
+    assert not any(p.section == "Article 30 (第三十条)" and "情報解析（多数の著作物" in p.text for p in passages)
+    assert {"Article 47-5 (第四十七条の五)", "Article 119 (第百十九条)", "Article 2 (第二条)"} <= {p.section for p in passages}
+
+
+def test_supplementary_articles_are_not_main_articles() -> None:
+    doc = load(shared_doc("jp-ip-basic-act-ja.md"))
+    labels = [s.label for s in sections(doc)]
+    assert labels.count("Article 1 (第一条)") == 1
+    assert "Suppl. Article 1 (附則第一条)" in labels
+    assert section_refs("Suppl. Article 1 (附則第一条)") == set()
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What does Article 30-4 of Japan's Copyright Act allow?", "Art. 47-5 and Art. 30-4", "著作権法第三十条の四は何を認めていますか", "三十条の四", "第30条の4", "第３０条の４"],
+)
+def test_references_to_a_branch_article_normalise_alike(question: str) -> None:
+    assert "art:30-4" in refs(question)
+    assert "art:30" not in refs(question)
+
+
+def test_labels_answer_to_their_references() -> None:
+    assert section_refs("Article 30-4 (第三十条の四)") == {"art:30-4"}
+    assert section_refs("Article 3") == section_refs("Article 3 (第三条)") == {"art:3"}
+    assert refs("第二十四条") == ["art:24"]  # Chinese, as before
+    assert refs("附則第三条及び第四条") == ["art:4"]  # 附則第三条 is a supplementary article
+
+
+def test_japanese_is_tokenised_in_bigrams_with_kana() -> None:
+    tokens = tokenize("著作権法第三十条の四は何を認めていますか")
+    assert {"著作", "作権", "条の", "の四", "art:30-4"} <= set(tokens)
+    assert "てい" not in tokens and "ます" not in tokens  # hiragana-only bigrams are grammar
+    assert {"プロ", "ログ", "ai"} <= set(tokenize("ＡＩ法 プログラム"))  # katakana kept, full-width folded
+
+
+def test_japanese_full_stops_inside_brackets_do_not_end_a_sentence() -> None:
+    text = (
+        "この法律において、「人工知能関連技術」とは、技術をいう。\n"
+        "著作権の目的となつている著作物（以下この款において単に「著作物」という。）は、次に掲げる場合には、複製することができる。"
+        "ただし、この限りでない。"
+    )
+    quotes = [text[s:e] for s, e in sentence_spans(text)]
+    assert quotes == [
+        "この法律において、「人工知能関連技術」とは、技術をいう。",
+        "著作権の目的となつている著作物（以下この款において単に「著作物」という。）は、次に掲げる場合には、複製することができる。",
+        "ただし、この限りでない。",
+    ]
+    zh = "本法所称的作品，是指“文学、艺术和科学领域内具有独创性的作品。”包括：（一）文字作品；（二）口述作品。"
+    assert all(_balanced(zh[s:e]) for s, e in sentence_spans(zh))
+
+
+def test_headings_are_not_quoted_and_items_are() -> None:
+    text = "第三十条の四　（著作物に表現された思想又は感情の享受を目的としない利用）\n著作物は、利用することができる。\n二　情報解析（多数の著作物その他の大量の情報から解析を行うことをいう。）の用に供する場合"
+    quotes = [text[s:e] for s, e in sentence_spans(text)]
+    assert quotes == ["著作物は、利用することができる。", "二　情報解析（多数の著作物その他の大量の情報から解析を行うことをいう。）の用に供する場合"]
+    english = "Article 1 (Purpose)\nThe purpose of this Act is to promote research."
+    assert [english[s:e] for s, e in sentence_spans(english)] == ["The purpose of this Act is to promote research."]
+
+
+def _cjk_documents() -> list[str]:
+    manifest = json.loads((SHARED / "manifest.json").read_text(encoding="utf-8"))
+    return [e["file"] for e in manifest if e["id"].endswith(("-ja", "-zh")) or e["file"].endswith("-ja.xml")]
+
+
+def test_the_corpus_has_japanese_and_chinese_documents() -> None:
+    names = _cjk_documents()
+    assert {"jp-copyright-act-ja.md", "jp-ai-promotion-act-2025-ja.xml", "cn-copyright-law-2020-zh.md", "cn-genai-interim-measures-2023-zh.html"} <= set(names)
+
+
+@pytest.mark.parametrize("name", _cjk_documents())
+def test_no_quotable_sentence_has_unbalanced_brackets(name: str) -> None:
+    doc = load(shared_doc(name))
+    passages = chunk(doc, name, _count, 200, 30)
+    checked = 0
+    for p in passages:
+        for s, e in sentence_spans(p.text):
+            quote = p.text[s:e]
+            assert _balanced(quote), f"{name} {p.section}: {quote[:120]}"
+            checked += 1
+    assert checked > len(passages) / 2
+
+
+def _costs(small: str, large: str) -> tuple[float, float]:
+    """Best-of-5 times of both texts, measured alternately so that load from other processes hits both alike."""
+    best = [float("inf"), float("inf")]
+    for _ in range(5):
+        for i, text in enumerate((small, large)):
+            t0 = time.perf_counter()
+            sentence_spans(text)
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best[0], best[1]
+
+
+# (shape, s): the text at size s and 4s. Newline shapes are sized in lines (40k newlines took 2.6 s before), line
+# shapes in characters (a 50 KB line without punctuation); at much smaller sizes cache effects swamp the ratio.
+_SHAPES = {
+    "blank lines": (lambda n: "Intro sentence here.\n" + "\n" * n + "Last sentence of the passage.", 50_000),
+    "whitespace only": (lambda n: " \n\t" * n, 50_000),
+    "line without punctuation": (lambda n: "word " * (n // 5), 12_500),
+    "line of full stops": (lambda n: "a. " * (n // 3), 12_500),
+    "brackets that never close": (lambda n: "第一条　（目的）\n" + "この法律は（「" * (n // 7) + "。", 12_500),
+    "Japanese lines": (lambda n: "第一条　これは文です。\n" * n, 10_000),
+    "balanced brackets": (lambda n: "著作物（「」）" * (n // 6) + "。", 12_500),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SHAPES))
+def test_sentence_splitting_is_linear(name: str) -> None:
+    """4x the text costs at most about 6x the time (quadratic work: 16x): a ratio measured in one run, no time limit."""
+    shape, size = _SHAPES[name]
+    small, large = shape(size), shape(4 * size)
+    ratios = []
+    for _ in range(3):  # other processes on a busy machine can spoil one measurement; quadratic work fails all three
+        t_small, t_large = _costs(small, large)
+        ratios.append(t_large / max(t_small, 1e-7))
+        if ratios[-1] <= 6:
+            break
+    assert min(ratios) <= 6, f"{name}: 4x the text cost {', '.join(f'{r:.1f}' for r in ratios)}x the time"

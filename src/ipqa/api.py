@@ -164,6 +164,12 @@ class Assistant:
         infos = {r.doc_id: r.info for r in self.sources()}
         return compare(question, ask=self.ask, infos=infos, by=by, documents=documents, jurisdictions=jurisdictions, top_k=top_k, engine=engine)
 
+    def memo(self, result: Answer | Comparison) -> dict[str, Any]:
+        """The memo record of an answer or comparison (see memo.py): every quote with file, SHA-256 and offsets."""
+        from .memo import memo_record
+
+        return memo_record(result, self.store, self.settings)
+
     def ingest(self, paths: Sequence[Path], *, prune: bool = True, progress: bool = False) -> IngestReport:
         """Bring the index in line with these files/folders."""
         from .ingest import ingest

@@ -1,4 +1,4 @@
-"""Command line: `ipqa ingest | ask | compare | sources | remove | serve | eval | doctor`."""
+"""Command line: `ipqa ingest | ask | compare | verify-memo | sources | remove | serve | eval | doctor`."""
 
 from __future__ import annotations
 
@@ -74,12 +74,15 @@ def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None
 @click.option("--jurisdiction", "jurisdictions", multiple=True, help="Only these jurisdictions (repeatable).")
 @click.option("--doc", "doc_ids", multiple=True, help="Only these document ids (repeatable).")
 @click.option("--engine", help="extractive or openai (default IPQA_LLM).")
+@click.option("--memo", "memo_out", type=click.Path(path_type=Path), help="Also write a verifiable memo (Markdown, or HTML for .html); see `ipqa verify-memo`.")
 @click.pass_context
 def ask_cmd(
-    ctx: click.Context, question: str, as_json: bool, top_k: int | None, jurisdictions: tuple[str, ...], doc_ids: tuple[str, ...], engine: str | None
+    ctx: click.Context, question: str, as_json: bool, top_k: int | None, jurisdictions: tuple[str, ...], doc_ids: tuple[str, ...], engine: str | None,
+    memo_out: Path | None,
 ) -> None:
     """Ask a question; the answer quotes its sources."""
     result, record = _assistant(ctx).ask_with_record(question, top_k=top_k, jurisdictions=jurisdictions, doc_ids=doc_ids, engine=engine)
+    _write_memo(ctx, result, memo_out)
     if as_json:  # the answer-log record: what was asked, the engine, the answer kind, every cited quote with its document's SHA-256
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         return
@@ -93,6 +96,32 @@ def ask_cmd(
         where = f", p. {c.page}" if c.page else ""
         click.echo(f"  [{c.n}] {shown(c.title)} — {shown(c.section)}{where}")
         click.echo(f"      {shown(c.url or c.file)}")
+
+
+def _write_memo(ctx: click.Context, result, path: Path | None) -> None:  # type: ignore[no-untyped-def]
+    if path is None:
+        return
+    from .memo import write_memo
+
+    write_memo(_assistant(ctx).memo(result), path)
+    click.echo(f"memo: {path} (check it later with `ipqa verify-memo {path}`)", err=True)
+
+
+@cli.command("verify-memo")
+@click.argument("memo", type=click.Path(path_type=Path))
+@click.pass_context
+def verify_memo_cmd(ctx: click.Context, memo: Path) -> None:
+    """Re-read the files a memo cites; report quote by quote whether each is still there verbatim (exit 1 if not)."""
+    from .memo import verify_memo
+
+    checks = verify_memo(memo)
+    for c in checks:
+        group = f"{c.label} " if c.label else ""
+        click.echo(f"{group}[{c.n}] {c.status:8} {c.doc_id} — {c.provision}: {c.detail}")
+    failed = [c for c in checks if not c.passed]
+    click.echo(f"{len(checks)} quote{'s' * (len(checks) != 1)}: {len(checks) - len(failed)} still verbatim, {len(failed)} not")
+    if failed:
+        ctx.exit(1)
 
 
 def _wrap(text: str) -> str:
@@ -109,10 +138,11 @@ def _wrap(text: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
 @click.option("--md", "md_out", type=click.Path(path_type=Path), help="Also write it as Markdown to this file.")
 @click.option("--csv", "csv_out", type=click.Path(path_type=Path), help="Also write it as CSV (one row per citation) to this file.")
+@click.option("--memo", "memo_out", type=click.Path(path_type=Path), help="Also write a verifiable memo (Markdown, or HTML for .html); see `ipqa verify-memo`.")
 @click.pass_context
 def compare_cmd(
     ctx: click.Context, question: str, by: str | None, doc_ids: tuple[str, ...], jurisdictions: tuple[str, ...], top_k: int | None,
-    engine: str | None, as_json: bool, md_out: Path | None, csv_out: Path | None,
+    engine: str | None, as_json: bool, md_out: Path | None, csv_out: Path | None, memo_out: Path | None,
 ) -> None:
     """Answer a question separately for each jurisdiction (or document), side by side."""
     from .compare import to_csv, to_markdown
@@ -121,6 +151,7 @@ def compare_cmd(
     for out, text in ((md_out, to_markdown), (csv_out, to_csv)):
         if out:
             out.write_text(text(comparison), encoding="utf-8")
+    _write_memo(ctx, comparison, memo_out)
     if as_json:
         click.echo(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=2))
         return

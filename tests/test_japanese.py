@@ -175,3 +175,75 @@ def test_sentence_splitting_is_linear(name: str) -> None:
         if ratios[-1] <= 6:
             break
     assert min(ratios) <= 6, f"{name}: 4x the text cost {', '.join(f'{r:.1f}' for r in ratios)}x the time"
+
+
+_NEW_DOCUMENTS = [
+    "jp-copyright-act-ja",
+    "jp-ai-promotion-act-2025-ja",
+    "jp-ai-promotion-act-2025-en",
+    "jp-ip-basic-act-ja",
+    "jp-film-theft-prevention-act-ja",
+    "wipo-gratk-treaty-2024-en",
+    "cn-genai-interim-measures-2023-en-casi",
+]
+
+
+def test_catalog_describes_the_new_documents_as_the_manifest_does() -> None:
+    from ipqa.catalog import Catalog
+
+    manifest = {e["id"]: e for e in json.loads((SHARED / "manifest.json").read_text(encoding="utf-8"))}
+    entries = {e.info.doc_id: e for e in Catalog.builtin().entries}
+    for doc_id in _NEW_DOCUMENTS:
+        entry, source = entries[doc_id], manifest[doc_id]
+        assert entry.file == source["file"] and entry.sha256 == (source["sha256"],)
+        info = entry.info
+        assert (info.jurisdiction, info.date, info.url, info.publisher) == (
+            source["jurisdiction"], source["date"], source["official_url"], source["publisher"]
+        )
+        assert info.short_title and info.aliases and info.language
+
+
+def test_renditions_are_one_work_with_the_original_authoritative() -> None:
+    from ipqa.catalog import Catalog
+
+    by_id = Catalog.builtin().by_id
+    for original, translation in (
+        ("jp-ai-promotion-act-2025-ja", "jp-ai-promotion-act-2025-en"),
+        ("cn-genai-interim-measures-2023-zh", "cn-genai-interim-measures-2023-en-casi"),
+    ):
+        assert by_id[original].work_id == by_id[translation].work_id
+        assert by_id[original].authoritative and not by_id[translation].authoritative
+        assert by_id[original].language in ("ja", "zh") and by_id[translation].language == "en"
+    # Works of their own stay apart.
+    assert by_id["jp-copyright-act-ja"].work_id != by_id["jp-ai-promotion-act-2025-ja"].work_id
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id"),
+    [
+        ("What does Japan's Copyright Act allow for text and data mining?", "jp-copyright-act-ja"),
+        ("Does the Japanese Copyright Act have an exception for information analysis?", "jp-copyright-act-ja"),
+        ("What is the purpose of the AI Promotion Act?", "jp-ai-promotion-act-2025-ja"),
+        ("What does the GRATK treaty require of patent applicants?", "wipo-gratk-treaty-2024-en"),
+        ("What does Japan's IP Basic Act say about the IP Strategic Program?", "jp-ip-basic-act-ja"),
+    ],
+)
+def test_aliases_name_the_documents(question: str, doc_id: str) -> None:
+    from ipqa.catalog import Catalog, named_docs
+
+    infos = Catalog.builtin().by_id
+    assert doc_id in named_docs(question, infos)
+
+
+def test_aliases_name_no_party_or_common_word() -> None:
+    from ipqa.catalog import Catalog, named_docs
+
+    infos = {d: i for d, i in Catalog.builtin().by_id.items() if d in _NEW_DOCUMENTS}
+    for question in (
+        "What does the Ministry of Justice publish?",
+        "How does Japan treat copyright?",
+        "What did WIPO decide in Geneva?",
+        "Which interim measures apply under Article 50?",
+        "What is a film?",
+    ):
+        assert named_docs(question, infos) == set(), question

@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .types import Document, SourceInfo
 
-_FIELDS = {"id", "file", "sha256", "title", "short", "work", "publisher", "jurisdiction", "date", "kind", "url", "aliases"}
+_FIELDS = {"id", "file", "sha256", "title", "short", "work", "publisher", "jurisdiction", "date", "kind", "url", "aliases", "language", "authoritative"}
 BUILTIN = "built-in catalog"
 
 
@@ -142,6 +142,8 @@ def _parse(text: str, where: str) -> list[Entry]:
             url=entry.get("url", ""),
             kind=entry.get("kind", ""),
             aliases=tuple(entry.get("aliases", ())),
+            language=str(entry.get("language", "")),
+            authoritative=bool(entry.get("authoritative", True)),
         )
         entries.append(Entry(info, entry["file"], digests, where))
     return entries

@@ -21,6 +21,8 @@ class SourceInfo:
     kind: str = ""
     file: str = ""
     aliases: tuple[str, ...] = ()
+    language: str = ""  # "ja", "zh", "en", ... ("" when the catalog does not say)
+    authoritative: bool = True  # False: a translation without legal effect (its work's original is authoritative)
 
 
 @dataclass(frozen=True)

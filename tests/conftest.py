@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
 import os
+import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -39,6 +43,45 @@ def shared_doc(name: str) -> Path:
 def embedder() -> Embedder:
     """The real bundled all-MiniLM-L6-v2, loaded once."""
     return Embedder(Settings())
+
+
+class HashEmbedder(Embedder):
+    """A deterministic, content-dependent embedder for fast unit tests: hashed word and word-pair counts, normalised.
+
+    Texts that share words get close vectors, so ranking still means something (unlike LlamaIndex's MockEmbedding);
+    word pieces are still counted by the bundled tokenizer, so chunks are cut exactly as with the real model.
+    Tests of answer quality use the real model (the `embedder` fixture).
+    """
+
+    DIM = 384
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Vectors for passages (counted like the real embedder's calls)."""
+        if not texts:
+            return []
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        return [self._vector(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        """Vector of one query."""
+        self.calls += 1
+        return self._vector(text)
+
+    def _vector(self, text: str) -> list[float]:
+        words = re.findall(r"\w+", text.lower())
+        vec = [0.0] * self.DIM
+        for feature in [*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))]:
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            vec[int.from_bytes(digest[:4], "little") % self.DIM] += 1.0 if digest[4] & 1 else -1.0
+        norm = math.sqrt(sum(x * x for x in vec))
+        return [x / norm for x in vec] if norm else [1.0] + [0.0] * (self.DIM - 1)
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> HashEmbedder:
+    """The deterministic hashing embedder (no model, no onnxruntime): for tests of bookkeeping, not of answer quality."""
+    return HashEmbedder(Settings())
 
 
 @pytest.fixture

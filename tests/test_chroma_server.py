@@ -19,6 +19,8 @@ from ipqa.embedding import Embedder
 from ipqa.errors import ConfigError
 from ipqa.settings import Settings
 
+pytestmark = pytest.mark.slow  # starts a `chroma run` server
+
 DOCS = ["wipo-copyright-treaty-wct-1996.md", "wipo-phonograms-convention-1971.md", "wipo-japan-ai-ip-2026-commentary.txt"]
 
 

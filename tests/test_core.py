@@ -1,8 +1,12 @@
 """The questions of issue #2 over a real index of the AI Act, Berne, Title 17 and the Bartz PDF."""
 
+import pytest
+
 from ipqa.api import Assistant
 from ipqa.prompts import REFUSAL
 from ipqa.types import Answer
+
+pytestmark = pytest.mark.slow  # embeds the AI Act, Berne, Title 17 and the Bartz PDF (about 2,300 passages) with the real model
 
 
 def _check_citations(answer: Answer) -> None:

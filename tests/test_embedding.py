@@ -74,3 +74,15 @@ def test_everyday_commands_import_neither_torch_nor_gradio(sample_index: Path, a
     assert "ipqa" in imported and not imported & set(HEAVY), sorted(imported & set(HEAVY))
     if args[0] == "ask":
         assert "Article 2" in out.stdout
+
+
+def test_hash_embedder_is_deterministic_and_content_dependent(fake_embedder: Embedder) -> None:
+    from conftest import HashEmbedder
+
+    texts = ["Licence 617 covers work 4319.", "Licence 618 covers work 4326.", "Reading rooms in libraries."]
+    vectors = fake_embedder.embed(texts)
+    assert vectors == HashEmbedder(Settings()).embed(texts), "the same vectors in every process"
+    query = fake_embedder.embed_query("What does licence 617 cover?")
+    ranked = sorted(range(3), key=lambda i: -cosine(query, vectors[i]))
+    assert ranked[0] == 0 and ranked[-1] == 2
+    assert fake_embedder.count_tokens("reproduction") == Embedder(Settings()).count_tokens("reproduction")

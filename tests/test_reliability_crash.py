@@ -26,6 +26,8 @@ from ipqa.lexical import Bm25Index
 from ipqa.settings import Settings
 from ipqa.store import Store
 
+pytestmark = pytest.mark.slow  # ingests 151 documents three times, in child processes
+
 N_NOTES = 150  # with the real document: three write groups (64 documents at most each), so a kill lands between or inside them
 IPQA = str(Path(sys.executable).parent / "ipqa")
 

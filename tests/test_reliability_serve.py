@@ -23,6 +23,8 @@ from ipqa.embedding import Embedder
 from ipqa.settings import Settings
 from ipqa.ui import exposure_warning
 
+pytestmark = pytest.mark.slow  # starts `ipqa serve` processes
+
 IPQA = str(Path(sys.executable).parent / "ipqa")
 USER, PASSWORD = "reader", "correct horse battery"
 

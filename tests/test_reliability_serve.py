@@ -170,14 +170,14 @@ def test_public_bind_without_auth_warns(tmp_path: Path) -> None:
     assert exposure_warning(Settings()) is None and exposure_warning(Settings(host="::1")) is None
 
     # The real command, bound to every interface of a private network namespace (nothing outside
-    # can reach it): the warning is printed before it serves anything.
+    # can reach it), open by explicit --no-auth (refused without it): the warning is printed before it serves anything.
     unshare = shutil.which("unshare")
     if unshare is None or subprocess.run([unshare, "--net", "true"], capture_output=True).returncode != 0:
         pytest.skip("no `unshare --net` here (needs root or user namespaces): checked exposure_warning() only")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "IPQA_DATA_DIR": str(tmp_path / "index")}
     env.pop("IPQA_AUTH", None)
     child = subprocess.Popen(
-        [unshare, "--net", IPQA, "serve", "--host", "0.0.0.0", "--port", str(free_port())], cwd=ROOT, env=env,
+        [unshare, "--net", IPQA, "serve", "--host", "0.0.0.0", "--port", str(free_port()), "--no-auth"], cwd=ROOT, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     try:

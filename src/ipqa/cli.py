@@ -198,17 +198,34 @@ def remove_cmd(ctx: click.Context, doc_id: str) -> None:
 @cli.command("serve")
 @click.option("--host", help="Interface to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 7860).")
+@click.option("--no-auth", is_flag=True, help="Serve a non-loopback address without authentication (refused otherwise).")
 @click.pass_context
-def serve_cmd(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve_cmd(ctx: click.Context, host: str | None, port: int | None, no_auth: bool) -> None:
     """Start the web chat."""
-    from .ui import launch
-
     settings = _settings(ctx)
     if host:
         settings.host = host
     if port:
         settings.port = port
-    launch(settings, assistant=_assistant(ctx))
+    from .ui import check_exposure, launch
+
+    check_exposure(settings, no_auth=no_auth)  # before the model loads: a refusal is immediate
+    launch(settings, assistant=_assistant(ctx), no_auth=no_auth)
+
+
+@cli.command("hash-password")
+@click.option("--user", "name", required=True, help="User name.")
+@click.option("--role", type=click.Choice(["admin", "reader"]), default="admin", show_default=True, help="reader: may ask, not upload, remove or re-ingest.")
+@click.password_option("--password", help="The password (prompted, hidden, when not given; read from stdin when piped).")
+def hash_password_cmd(name: str, role: str, password: str) -> None:
+    """Print a line for IPQA_AUTH_FILE: name:role:scrypt hash of the password."""
+    from .webauth import hash_password
+
+    if not name or ":" in name or any(not ch.isprintable() or ch.isspace() for ch in name):
+        raise click.BadParameter("a user name without ':' or spaces", param_hint="--user")
+    if not password:
+        raise click.BadParameter("an empty password", param_hint="--password")
+    click.echo(f"{name}:{role}:{hash_password(password)}")
 
 
 @cli.command("eval")

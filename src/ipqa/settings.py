@@ -61,7 +61,10 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Interface `ipqa serve` binds.")
     port: int = Field(7860, description="Port `ipqa serve` binds.")
-    auth: str | None = Field(None, description="`user:password` required by the web UI.")
+    auth: str | None = Field(None, description="`user:password` required by the web UI (an admin).")
+    auth_file: Path | None = Field(
+        None, description="Users of the web UI, one `name:role:hash` a line (role admin or reader; hash from `ipqa hash-password`)."
+    )
     debug: bool = Field(False, description="Show tracebacks.")
     answer_log: bool = Field(
         True, description="Append every answer (question, engine, kind, cited passages with document SHA-256, offsets and quotes) to <data_dir>/answers.jsonl."

@@ -29,6 +29,7 @@ from .loaders import SUPPORTED  # noqa: E402
 from .markers import marker_spans  # noqa: E402
 from .settings import Settings  # noqa: E402
 from .types import Answer, Citation, Hit, SourceInfo  # noqa: E402
+from .webauth import READ_ONLY_MESSAGE, READER, AuthGate, LoginThrottle, load_users  # noqa: E402
 
 Chat = list[dict[str, str]]
 Progress = Callable[..., Any]
@@ -365,24 +366,15 @@ def upload_files(assistant: Assistant, files: Sequence[Any] | None, progress: Pr
     staged: list[tuple[str, Path]] = []
     for item in files:
         source = Path(getattr(item, "name", None) or str(item))
-        name = safe_filename(source.name)
-        if Path(name).suffix.lower() not in SUPPORTED:
-            rows.append((source.name, "failed", f"unsupported file type '{Path(name).suffix or '(none)'}' — supported: {', '.join(sorted(SUPPORTED))}"))
-            continue
         try:
-            size = source.stat().st_size
-        except OSError as exc:
-            rows.append((source.name, "failed", f"cannot read the upload ({exc.strerror or exc})"))
+            staged_one = _stage(source, folder, limit, settings.max_file_mb)
+        except (OSError, ValueError) as exc:  # one odd name or unreadable upload fails that file only
+            rows.append((source.name, "failed", f"cannot store the upload ({type(exc).__name__})"))
             continue
-        if size > limit:
-            rows.append((source.name, "failed", f"file is {size / 2**20:.1f} MB, over the {settings.max_file_mb} MB limit"))
-            continue
-        target = folder / name
-        if target.resolve().parent != folder:  # belt and braces: the name cannot leave the folder
-            rows.append((source.name, "failed", "invalid file name"))
-            continue
-        shutil.copyfile(source, target)
-        staged.append((source.name, target))
+        if isinstance(staged_one, str):
+            rows.append((source.name, "failed", staged_one))
+        else:
+            staged.append((source.name, staged_one))
     for i, (original, target) in enumerate(staged):
         if progress:
             progress((i, len(staged)), desc=f"Ingesting {target.name}")
@@ -398,6 +390,24 @@ def upload_files(assistant: Assistant, files: Sequence[Any] | None, progress: Pr
         for _, note in report.warnings + report.collisions:
             rows.append((original, "warning", note))
     return _report_html(rows)
+
+
+def _stage(source: Path, folder: Path, limit: int, limit_mb: int) -> Path | str:
+    """Copy one upload into the uploads folder under a safe name; the reason as a string when it is refused."""
+    name = safe_filename(source.name)
+    if Path(name).suffix.lower() not in SUPPORTED:
+        return f"unsupported file type '{Path(name).suffix or '(none)'}' — supported: {', '.join(sorted(SUPPORTED))}"
+    try:
+        size = source.stat().st_size
+    except OSError as exc:
+        return f"cannot read the upload ({exc.strerror or exc})"
+    if size > limit:
+        return f"file is {size / 2**20:.1f} MB, over the {limit_mb} MB limit"
+    target = folder / name
+    if target.resolve().parent != folder:  # belt and braces: the name cannot leave the folder
+        return "invalid file name"
+    shutil.copyfile(source, target)
+    return target
 
 
 def _report_html(rows: Sequence[tuple[str, str, str]]) -> str:
@@ -596,7 +606,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                         panel = gr.HTML(EMPTY_PANEL, js_on_load=PANEL_JS, elem_id="ipqa-panel", max_height=720, padding=True)
             with gr.Tab("Sources", id="sources"):
                 gr.Markdown(
-                    f"Uploads are copied to `{settings.data_dir / 'uploads'}` and ingested like `ipqa ingest`: unchanged files are skipped, "
+                    "Uploads are copied to the index's own uploads folder and ingested like `ipqa ingest`: unchanged files are skipped, "
                     "changed ones replaced, unreadable ones reported by name.",
                     elem_id="ipqa-sources-help",
                 )
@@ -605,7 +615,8 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                         table = gr.HTML(documents_html(documents_table(assistant)), js_on_load=None, elem_id="ipqa-docs-table", max_height=680)
                     with gr.Column(scale=2, min_width=360):
                         uploads = gr.File(
-                            file_count="multiple", file_types=sorted(SUPPORTED), elem_id="ipqa-upload", height=150,
+                            # No file_types: Gradio would reject the whole batch for one odd name (".md"); upload_files checks each file.
+                            file_count="multiple", elem_id="ipqa-upload", height=150,
                             label=f"Upload documents — PDF, HTML, Markdown or text, up to {settings.max_file_mb} MB each",
                         )
                         ingest_button = gr.Button("Ingest uploaded files", variant="primary", elem_id="ipqa-ingest")
@@ -614,7 +625,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                             remove_pick = gr.Dropdown([(t, d) for t, d in docs], label="Remove a document from the index", elem_id="ipqa-remove-pick")
                         with gr.Row():
                             remove_button = gr.Button("Remove document", variant="stop", size="sm", elem_id="ipqa-remove")
-                            corpus_button = gr.Button(f"Re-ingest the corpus folder ({settings.corpus_dir})", size="sm", elem_id="ipqa-reingest")
+                            corpus_button = gr.Button("Re-ingest the corpus folder", size="sm", elem_id="ipqa-reingest")
 
         def _respond(question: str, chat: Chat, state: list[Turn], juris: list[str], doc_ids: list[str], k: float) -> Iterator[tuple[Any, ...]]:
             for out in respond(assistant, question, chat, state, juris, doc_ids, k):
@@ -640,14 +651,29 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                 gr.Dropdown(choices=doc_pairs, value=None), *buttons,
             )
 
-        def _upload(files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[str, None]:
+        users = load_users(settings.auth, settings.auth_file)
+
+        def _read_only(request: gr.Request | None) -> bool:
+            user = users.get(getattr(request, "username", None) or "")
+            return user is not None and user.role == READER
+
+        def _upload(files: list[str] | None, request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[str, None]:
+            if _read_only(request):
+                return notice_html(READ_ONLY_MESSAGE), None
             return upload_files(assistant, files, progress), None
 
-        def _remove(doc_id: str | None) -> str:
+        def _remove(doc_id: str | None, request: gr.Request) -> str:
+            if _read_only(request):
+                return notice_html(READ_ONLY_MESSAGE)
             return remove_document(assistant, doc_id)
 
-        def _reingest(progress: gr.Progress = gr.Progress()) -> str:
+        def _reingest(request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:
+            if _read_only(request):
+                return notice_html(READ_ONLY_MESSAGE)
             return reingest_corpus(assistant, progress)
+
+        def _working() -> str:  # the results panel never shows the previous upload's results
+            return notice_html("Working…")
 
         chat_inputs = [box, chatbot, turns, pick_jurisdictions, pick_docs, top_k]
         chat_outputs = [chatbot, turns, panel, box, copy_source]
@@ -662,7 +688,9 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         new_chat.click(clear_chat, None, chat_outputs, queue=False, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, queue=False, api_visibility="private")
         copy.click(None, [copy_source], None, js=COPY_JS)
-        ingest_button.click(_upload, [uploads], [status, uploads], api_visibility="private").then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
+        ingest_button.click(_working, None, [status], queue=False, api_visibility="private").then(
+            _upload, [uploads], [status, uploads], api_visibility="private"
+        ).then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
         remove_button.click(_remove, [remove_pick], [status], api_visibility="private").then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
         corpus_button.click(_reingest, None, [status], api_visibility="private").then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
         demo.load(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
@@ -691,7 +719,7 @@ def is_loopback(host: str) -> bool:
 
 def exposure_warning(settings: Settings) -> str | None:
     """What to tell the user when the app is reachable from other machines without a password."""
-    if is_loopback(settings.host) or parse_auth(settings.auth):
+    if is_loopback(settings.host) or load_users(settings.auth, settings.auth_file):
         return None
     return (
         f"Warning: serving on {settings.host} without a password — anyone who can reach this machine can read the chat and "
@@ -699,18 +727,29 @@ def exposure_warning(settings: Settings) -> str | None:
     )
 
 
+def check_exposure(settings: Settings, *, no_auth: bool = False) -> None:
+    """Refuse to serve a non-loopback address without authentication, unless `--no-auth` says so explicitly."""
+    if no_auth or exposure_warning(settings) is None:
+        return
+    raise ConfigError(
+        f"Refusing to serve on {settings.host} without authentication: anyone who can reach this machine could read the chat and "
+        "change the index. Set IPQA_AUTH_FILE (lines made by `ipqa hash-password`) or IPQA_AUTH=user:password, bind 127.0.0.1, "
+        "or pass --no-auth to serve it open anyway."
+    )
+
+
 def launch_options(settings: Settings, assistant: Assistant) -> dict[str, Any]:
-    """Keyword arguments for `Blocks.launch`: local bind, optional auth, no share link, our styling."""
-    auth = parse_auth(settings.auth)
+    """Keyword arguments for `Blocks.launch`: local bind, optional auth (users, throttled logins, every route gated), no share link, our styling."""
+    users = load_users(settings.auth, settings.auth_file)
     files = []
     try:
         files = [r.path for r in assistant.sources() if file_href(r.path) and Path(r.path).is_file()]
     except IpqaError:
         pass
-    return {
+    options: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,
-        "auth": auth,
+        "auth": (lambda name, password: name in users and users[name].check(password)) if users else None,
         "share": False,
         "ssr_mode": False,
         "mcp_server": False,
@@ -723,10 +762,16 @@ def launch_options(settings: Settings, assistant: Assistant) -> dict[str, Any]:
         "css": CSS,
         "theme": THEME(),
     }
+    if users:
+        from starlette.middleware import Middleware
+
+        options["app_kwargs"] = {"middleware": [Middleware(AuthGate, throttle=LoginThrottle())]}
+    return options
 
 
-def launch(settings: Settings, assistant: Assistant | None = None, **overrides: Any) -> None:
-    """Serve the chat (blocks until interrupted); warns when a public interface has no password."""
+def launch(settings: Settings, assistant: Assistant | None = None, *, no_auth: bool = False, **overrides: Any) -> None:
+    """Serve the chat (blocks until interrupted); refuses a public interface without a password unless `no_auth`."""
+    check_exposure(settings, no_auth=no_auth)
     assistant = assistant or Assistant(settings)
     options = launch_options(settings, assistant) | overrides
     warning = exposure_warning(settings)

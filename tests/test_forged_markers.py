@@ -65,6 +65,7 @@ def _ask(index: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "ipqa", "--data-dir", str(index), "ask", *extra, QUESTION], capture_output=True, text=True, env=env, timeout=300)
 
 
+@pytest.mark.slow  # two CLI runs, each loading the model
 def test_cli_prints_a_documents_markers_as_quoted_text(forged_index: Path) -> None:
     out = _ask(forged_index)
     assert out.returncode == 0, out.stderr
@@ -74,6 +75,7 @@ def test_cli_prints_a_documents_markers_as_quoted_text(forged_index: Path) -> No
     assert re.findall(r"(?<!\\)\[(\d+)\]", flat) == ["1"], "one citation, one marker"
 
 
+@pytest.mark.slow
 def test_json_gives_marker_positions(forged_index: Path) -> None:
     out = _ask(forged_index, "--json")
     data = json.loads(out.stdout)

@@ -566,6 +566,9 @@ def _allow(demo: gr.Blocks, paths: Sequence[str]) -> None:
 
 def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
     """The whole UI, constructed but not launched; every handler goes through `assistant`."""
+    from .ui_api import add_endpoints
+    from .ui_compare import compare_tab
+
     jurisdictions, docs = filter_choices(assistant)
     examples = example_questions(assistant)
     with gr.Blocks(title="ipqa", analytics_enabled=False, fill_width=True) as demo:
@@ -604,6 +607,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                             top_k = gr.Slider(1, 20, value=settings.top_k, step=1, label="Passages retrieved (top-k)", elem_id="ipqa-topk")
                     with gr.Column(scale=2, min_width=360, elem_id="ipqa-panel-box"):
                         panel = gr.HTML(EMPTY_PANEL, js_on_load=PANEL_JS, elem_id="ipqa-panel", max_height=720, padding=True)
+            compare = compare_tab(assistant, settings.top_k, docs)  # ui_compare.py
             with gr.Tab("Sources", id="sources"):
                 gr.Markdown(
                     "Uploads are copied to the index's own uploads folder and ingested like `ipqa ingest`: unchanged files are skipped, "
@@ -694,6 +698,8 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         remove_button.click(_remove, [remove_pick], [status], api_visibility="private").then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
         corpus_button.click(_reingest, None, [status], api_visibility="private").then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
         demo.load(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")
+        demo.load(lambda: gr.Dropdown(choices=filter_choices(assistant)[1]), None, compare["docs"], show_progress="hidden", api_visibility="private")
+        add_endpoints(assistant)  # /ask, /compare, /sources for gradio_client (ui_api.py)
     return demo
 
 

@@ -3,14 +3,19 @@ budget for composing one answer."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from conftest import shared_doc
 from test_hostile_files import WordEmbedder
 
 from ipqa import ui
 from ipqa.answer import compose
 from ipqa.api import Assistant
+from ipqa.chunking import MAX_PASSAGE_CHARS
+from ipqa.embedding import Embedder
 from ipqa.errors import QuestionTooLongError
 from ipqa.settings import Settings
 from ipqa.types import Hit, Passage, SourceInfo
@@ -45,3 +50,46 @@ def test_composing_stops_scoring_passages_when_the_budget_is_spent(tmp_path: Pat
     assert "doc1" in {c.doc_id for c in ample.citations}, "with time, the better passage ranked second is found"
     spent = compose(question, question, hits, infos, Settings(data_dir=tmp_path, answer_seconds=0))
     assert {c.doc_id for c in spent.citations} <= {"doc0"}, "without time left, only the best-ranked passage is scored"
+
+
+BLANKS = ("Producers of phonograms are protected against the making of duplicates.\n" + "\n" * 20_000) * 20  # 400 KB, mostly blank lines
+ORDINARY = "What does the Phonograms Convention protect producers of phonograms against?"
+PATHOLOGICAL = "protected duplicates producers phonograms making " * 40  # near the length limit, aimed at the blank-line file
+
+
+@pytest.mark.slow
+def test_an_ordinary_question_is_answered_promptly_while_four_pathological_ones_run(tmp_path: Path, embedder: Embedder) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "blank-lines.txt").write_text(BLANKS)
+    assistant = Assistant(Settings(data_dir=tmp_path / "index"), embedder=embedder)
+    report = assistant.ingest([tmp_path / "docs", shared_doc("wipo-phonograms-convention-1971.md")])
+    assert not report.failed and len(report.added) == 2
+    assert max(len(p.text) for p in assistant.store.doc_passages("blank-lines")) <= MAX_PASSAGE_CHARS
+
+    def timed(question: str) -> float:
+        started = time.perf_counter()
+        assert assistant.ask(question).hits
+        return time.perf_counter() - started
+
+    alone = min(timed(ORDINARY) for _ in range(3))
+    stop = threading.Event()
+    done: list[float] = []
+
+    def pathological() -> None:
+        while not stop.is_set():
+            done.append(timed(PATHOLOGICAL))
+
+    workers = [threading.Thread(target=pathological) for _ in range(4)]
+    for w in workers:
+        w.start()
+    try:
+        while len(done) < 4 and all(w.is_alive() for w in workers):  # all four under way, each through at least once
+            time.sleep(0.05)
+        loaded = min(timed(ORDINARY) for _ in range(3))  # each while the four run
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    print(f"ordinary alone {alone:.2f}s, under load {loaded:.2f}s; pathological median {sorted(done)[len(done) // 2]:.2f}s")
+    # Five questions share the machine: about 5x is fair; unbounded work (231 s a question before) is not.
+    assert loaded <= 12 * alone

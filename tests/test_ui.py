@@ -161,7 +161,7 @@ def test_document_text_is_always_escaped() -> None:
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in card
     assert "<mark>The rule &#123;&#123;value&#125;&#125; &#36;&#123;value&#125; &lt;img src=x onerror=alert(1)&gt; applies &amp; holds.</mark>" in card
     assert "Page</span> 3" in card and "EU" in card and "2024-06-13" in card
-    assert "gradio_api/file" not in card and "<code>/tmp/corpus/doc.html</code>" in card  # HTML files are not served
+    assert "gradio_api/file" not in card and "<code>doc.html</code>" in card and "/tmp/corpus" not in card  # HTML files are not served; no server path
     answer = Answer("q?", f"Under Doc, Article 1: “{quote}” [1]", True, (c,), ())
     bubble = ui.answer_html(answer.text, 0, answer)
     assert "<img" not in bubble and "&lt;img" in bubble and bubble.count('class="ipqa-cite"') == 2

@@ -105,8 +105,14 @@ def test_reader_role_cannot_change_the_index_and_page_shows_no_paths(small: Assi
     assert _fn(demo, "_reingest")(reader) == ui.notice_html(READ_ONLY_MESSAGE)
     assert _fn(demo, "_upload")([str(tmp_path / "users")], reader) == (ui.notice_html(READ_ONLY_MESSAGE), None)
     assert small.store.doc(doc_id) is not None, "nothing removed"
-    config = json.dumps(demo.get_config_file(), default=str)
-    assert str(settings.data_dir.resolve()) not in config and str(settings.data_dir) not in config
+    config = demo.get_config_file()
+    text = json.dumps(config, default=str)
+    assert str(settings.data_dir.resolve()) not in text and str(settings.data_dir) not in text
+    # The click on "Ingest" first replaces the results panel (no queue), then uploads: never the previous results.
+    ids = {c.get("props", {}).get("elem_id"): c["id"] for c in config["components"]}
+    first = next(d for d in config["dependencies"] if [ids["ipqa-ingest"], "click"] in [list(t) for t in d["targets"]])
+    assert first["outputs"] == [ids["ipqa-status"]] and first["queue"] is False
+    assert _fn(demo, "_working")() == ui.notice_html("Working…")
 
 
 def test_one_bad_name_fails_that_upload_only(small: Assistant, tmp_path: Path) -> None:

@@ -166,9 +166,9 @@ def _links(url: str, file: str) -> str:
         parts.append('<span class="ipqa-muted">No official URL in the catalog</span>')
     href = file_href(file)
     if href:
-        parts.append(f'<a href="{_esc(href)}" target="_blank" rel="noopener noreferrer" title="{_esc(file)}">Local file: {_esc(Path(file).name)}</a>')
-    elif file:
-        parts.append(f'<span class="ipqa-muted" title="{_esc(file)}">Local file: <code>{_esc(file)}</code></span>')
+        parts.append(f'<a href="{_esc(href)}" target="_blank" rel="noopener noreferrer">Local file: {_esc(Path(file).name)}</a>')
+    elif file:  # the file's name only: the page shows no server paths
+        parts.append(f'<span class="ipqa-muted">Local file: <code>{_esc(Path(file).name)}</code></span>')
     return '<div class="ipqa-links">' + " · ".join(parts) + "</div>"
 
 

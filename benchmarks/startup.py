@@ -28,7 +28,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 IPQA = [sys.executable, "-m", "ipqa"]
-# A subset of the shared corpus in three languages (about 450 passages): English treaties and commentary, the Chinese measures.
+# A subset of the shared corpus in three languages (about 220 passages): English treaties and commentary, the Chinese measures.
 DOCS = ["wipo-copyright-treaty-wct-1996.md", "wipo-phonograms-convention-1971.md", "wipo-japan-ai-ip-2026-commentary.txt",
         "cn-genai-interim-measures-2023-zh.html", "wipo-berne-convention.md"]
 QUESTION = "What exceptions may Contracting Parties provide?"
@@ -55,6 +55,41 @@ def startup(data_dir: Path, runs: int, env: dict[str, str]) -> dict:
     print(f"import sentence_transformers: median {med['import_st']:.2f}s  {fmt(times['import_st'])}")
     print(f"ipqa ask (ONNX)             : median {med['ask_onnx']:.2f}s  {fmt(times['ask_onnx'])}  -> {out['ask_over_import']:.2f}x the import (target <= 0.3)")
     print(f"ipqa ask (torch, as before) : median {med['ask_torch']:.2f}s  {fmt(times['ask_torch'])}  -> {out['torch_ask_over_import']:.2f}x the import")
+    return out
+
+
+def serve_first_answer(data_dir: Path, env: dict[str, str]) -> dict:
+    """`ipqa serve` from start to its first answer through the `/ask` API endpoint (gradio_client), each backend once."""
+    import socket
+
+    from gradio_client import Client
+
+    out = {}
+    for backend in ("onnx", "torch"):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        started = time.perf_counter()
+        child = subprocess.Popen([*IPQA, "--data-dir", str(data_dir), "serve", "--port", str(port)], env={**env, "IPQA_EMBED_BACKEND": backend},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    if child.poll() is not None or time.perf_counter() - started > 600:
+                        raise RuntimeError(f"ipqa serve ({backend}) did not start") from None
+                    time.sleep(0.2)
+            served = time.perf_counter() - started
+            record = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(QUESTION, api_name="/ask")
+            first = time.perf_counter() - started
+            assert record, "an answer record"
+        finally:
+            child.terminate()
+            child.wait(timeout=30)
+        out[backend] = {"served_s": served, "first_answer_s": first}
+        print(f"ipqa serve ({backend:5}): page served after {served:.1f}s, first answer after {first:.1f}s")
     return out
 
 
@@ -117,6 +152,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--runs", type=int, default=3, help="Interleaved runs of each command (median reported).")
     parser.add_argument("--questions", type=int, default=30, help="Eval questions in the same-answers check.")
+    parser.add_argument("--only", default="startup,serve,ingest,answers", help="Comma-separated sections.")
     args = parser.parse_args()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH", "")) if p)}
     load = os.getloadavg()
@@ -125,17 +161,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ipqa-startup-") as tmp:
         one = Path(tmp) / "one"
         subprocess.run([*IPQA, "--data-dir", str(one), "ingest", str(args.corpus / DOCS[0])], check=True, capture_output=True, env=env)
-        results["startup"] = startup(one, args.runs, env)
+        if "startup" in args.only:
+            results["startup"] = startup(one, args.runs, env)
+        if "serve" in args.only:
+            results["serve"] = serve_first_answer(one, env)
 
-        from ipqa.api import Assistant
-        from ipqa.settings import Settings
+        if {"ingest", "answers"} & set(args.only.split(",")):
+            from ipqa.api import Assistant
+            from ipqa.settings import Settings
 
-        several = Path(tmp) / "several"
-        assistant = Assistant(Settings(data_dir=several))
-        assistant.ingest([args.corpus / d for d in DOCS])
-        texts = [p.text for d in assistant.sources() for p in assistant.passages(d.doc_id)]
-        results["ingest"] = ingest_throughput(texts)
-        results["answers"] = same_answers(several, args.questions)
+            several = Path(tmp) / "several"
+            assistant = Assistant(Settings(data_dir=several))
+            assistant.ingest([args.corpus / d for d in DOCS])
+            texts = [p.text for d in assistant.sources() for p in assistant.passages(d.doc_id)]
+            if "ingest" in args.only:
+                results["ingest"] = ingest_throughput(texts)
+            if "answers" in args.only:
+                results["answers"] = same_answers(several, args.questions)
     results["load_end"] = os.getloadavg()
     out = HERE / "results" / f"startup-{datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

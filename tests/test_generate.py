@@ -294,6 +294,22 @@ def test_nothing_retrieved_refuses_without_calling_the_model(gen: Assistant, llm
     assert llm.requests == []
 
 
+def test_the_answerability_gate_refuses_and_corrects_like_the_extractive_engine(gen: Assistant, small: Assistant, llm: ScriptedLLM) -> None:
+    """Names the index lacks and premise contradictions are judged before the model is asked, the same for both engines."""
+    for question in ("What did the court hold in Thaler v. Vidal?", "Why does the WCT protect computer programs for 70 years after publication?"):
+        by_model, extractive = gen.ask(question), small.ask(question, engine="extractive")
+        assert (by_model.kind, by_model.reason, by_model.text) == (extractive.kind, extractive.reason, extractive.text)
+        assert [c.quote for c in by_model.citations] == [c.quote for c in extractive.citations]
+        assert by_model.kind != "answered"
+    assert llm.requests == []
+
+
+def test_a_paraphrased_model_refusal_is_recognised(gen: Assistant, llm: ScriptedLLM) -> None:
+    llm.reply = "The provided passages do not address this question."
+    result = gen.ask(Q_ART8)
+    assert (result.kind, result.reason, result.citations) == ("refused", "model-refused", ())
+
+
 # -- failures of the model give the extractive answer with a notice -----------------------------------
 
 

@@ -171,7 +171,25 @@ def names_of(info: SourceInfo) -> list[str]:
     short = re.sub(r"^the\s+", "", info.short_title, flags=re.I)
     names.append(re.sub(r"\s*\(.*?\)\s*$", "", short))
     names.extend(m for m in re.findall(r"\(([A-Z]{3,}[A-Za-z ]*?)\)", info.title) if len(m) <= 20 and "PDF" not in m)
-    return [n for n in dict.fromkeys(n.strip() for n in names) if len(n) >= 3]
+    return [n for n in dict.fromkeys(n.strip() for n in names) if len(n) >= 3 and names_document(n, info)]
+
+
+_KIND = re.compile(r"\b(?:act|convention|treaty|agreement|law|measures|regulation|directive|code|order|protocol|statute|u\.s\.c\.|title \d+)(?!\w)", re.I)
+
+
+def names_document(name: str, info: SourceInfo) -> bool:
+    """Whether a name is the document's own (title, short title, citation, acronym, case name), not a party, a
+    publisher, a person or a common word: only such names scope a question to the document."""
+    if re.search(r"[\u3040-\u30ff\u3400-\u9fff]", name):
+        return True  # a title in Chinese or Japanese
+    if _KIND.search(name) or re.search(r"\sv\.?\s", name) or re.fullmatch(r"[A-Z][A-Z0-9&.-]+", name):
+        return True  # "Berne Convention", "17 U.S.C.", "Bartz v. Anthropic", "TRIPS"
+    words = name.split()
+    if len(words) == 1 and name[:1].isupper():
+        # A single proper name counts only as the first word of the title ("Berne", "Bartz"), never a party further on.
+        firsts = {re.sub(r"^the\s+", "", t, flags=re.I).split()[0].strip("“”\"'") for t in (info.title, info.short_title) if t.strip()}
+        return name in firsts
+    return len(words) >= 4 and name[:1].isupper()
 
 
 _PATTERNS: dict[tuple[str, str, tuple[str, ...]], tuple[re.Pattern[str], ...]] = {}
@@ -184,7 +202,10 @@ def _name_patterns(info: SourceInfo) -> tuple[re.Pattern[str], ...]:
     if found is None:
         if len(_PATTERNS) > 100_000:
             _PATTERNS.clear()
-        found = _PATTERNS[key] = tuple(re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I) for name in names_of(info))
+        # Capitals are part of a name ("Interim Measures" is the Chinese act, "interim measures" a common phrase).
+        found = _PATTERNS[key] = tuple(
+            re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", 0 if name != name.lower() else re.I) for name in names_of(info)
+        )
     return found
 
 

@@ -114,19 +114,20 @@ class Embedder:
         """Word pieces in `text`."""
         return self.tokenizer(text)
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for passages, in batches."""
+    def embed(self, texts: Sequence[str], *, query_time: bool = False) -> list[list[float]]:
+        """Vectors for passages, in batches; `query_time` (a question's few sentences) keeps the query's threads."""
         if not texts:
             return []
         self.calls += 1
         self.texts_embedded += len(texts)
+        threads = (self.threads or self.batch_threads) if query_time else self.batch_threads
         if self.backend == "onnx":
-            return self.onnx.encode(list(texts), batch_size=self.batch_size, threads=self.batch_threads)
+            return self.onnx.encode(list(texts), batch_size=self.batch_size, threads=threads)
         import torch
 
         model = self.model._model
         # Batches use every core (ingest throughput); single queries stay on few threads (latency under load).
-        torch.set_num_threads(self.batch_threads)
+        torch.set_num_threads(threads)
         try:
             # Straight to sentence-transformers: it sorts by length and batches; no per-text overhead.
             vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False)

@@ -10,14 +10,18 @@ answer with a notice saying why.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from .answer import answer as answer_extractively
-from .answer import citation_label
+from .answer import citation_label, contextual_query, write
+from .answerability import judge, mix
 from .embedding import Embedder
+from .evidence import gather
+from .lexical import refs
 from .llm import ChatModel, LlmError, LlmMalformed, LlmTimeout, LlmUnavailable
 from .prompts import (
+    EMPTY_QUESTION,
     LLM_HISTORY,
     LLM_MALFORMED,
     LLM_NOT_CONFIGURED,
@@ -31,10 +35,10 @@ from .prompts import (
     UNCITED_MARK,
     UNSUPPORTED_MARK,
 )
-from .retrieve import Filters
+from .retrieve import Filters, retrieve
 from .settings import Settings
 from .store import Store
-from .types import Answer, Citation, Hit, SourceInfo
+from .types import ANSWERED, Answer, Citation, Hit, SourceInfo
 from .verify import UNSUPPORTED, Claim, Embed, Support, is_claim, split_claims, strip_reasoning, support
 
 
@@ -55,8 +59,16 @@ def _norm(text: str) -> str:
     return re.sub(r"\W+", " ", text).strip().lower()
 
 
+# A model's own way of saying the passages do not answer (it was asked for the exact refusal sentence, but may paraphrase).
+_REFUSAL_LIKE = re.compile(
+    r"^(?:the |these )?(?:indexed |provided |given |numbered )?(?:sources|passages|documents|texts) (?:do|does) not (?:answer|address|say|mention|contain|state|cover)"
+    r"|^i (?:cannot|can t|am unable to|am not able to) (?:answer|find|determine)"
+)
+
+
 def _is_refusal(text: str) -> bool:
-    return _norm(text).startswith(_norm(REFUSAL))
+    norm = _norm(text)
+    return norm.startswith(_norm(REFUSAL)) or bool(_REFUSAL_LIKE.search(norm))
 
 
 def verified_answer(question: str, reply: str, hits: Sequence[Hit], infos: dict[str, SourceInfo], embed: Embed, engine: str) -> Answer:
@@ -66,7 +78,7 @@ def verified_answer(question: str, reply: str, hits: Sequence[Hit], infos: dict[
     if not claims:
         raise LlmMalformed("empty reply")
     if any(_is_refusal(c.text) for c in claims) and not any(c.cited for c in claims):
-        return Answer(question, REFUSAL, False, (), hits, engine=engine)
+        return Answer(question, REFUSAL, False, (), hits, engine=engine, reason="model-refused")
     if not any(c.cited for c in claims):
         raise LlmMalformed("it cites none of the passages")
     writer = _Writer(hits, infos, embed)
@@ -221,18 +233,30 @@ def stream(
     tokens: bool = True,
 ) -> Iterator[tuple[str, Answer | None]]:
     """Yield (text so far, None) as the model writes, then (verified text, Answer) — which replaces what streamed."""
-    # The extractive engine's evidence gate decides whether there is anything to answer from: when it abstains
-    # (nothing retrieved, the asked-for provision absent, weak evidence) so does this engine, without calling the model.
-    extractive = answer_extractively(question, store=store, embedder=embedder, settings=settings, history=history, filters=filters, top_k=top_k)
-    if not extractive.answered:
+    # Retrieval and the answerability stage are the gate: when the sources do not answer (nothing retrieved, a name or
+    # provision the index lacks, weak evidence) or contradict the premise, this engine says so as the extractive one
+    # does, without calling the model. The extractive answer is written only as the fallback.
+    question = question.strip()
+    if not question:
+        empty = Answer(question, EMPTY_QUESTION, False, (), (), engine=engine, reason="empty")
+        yield empty.text, empty
+        return
+    query = contextual_query(question, history)
+    hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
+    infos = {r.doc_id: r.info for r in store.docs()}
+    evidence = gather(
+        query, hits, infos, embedder=embedder, store=store, wanted=set(refs(query)), mix=mix(), deadline=time.monotonic() + settings.answer_seconds
+    )
+    judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations)
+    extractive = write(question, judgement, evidence, infos)
+    if judgement.kind != ANSWERED:
         yield extractive.text, replace(extractive, engine=engine)
         return
     if llm is None:
         result = fallback(extractive, *_failure(None, None, settings))
         yield result.text, result
         return
-    hits = extractive.hits
-    infos = {r.doc_id: r.info for r in store.docs()}
+    hits = list(evidence.hits)
     system, user = build_prompt(question, hits, infos, history)
     try:
         if tokens:

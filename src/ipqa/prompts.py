@@ -2,6 +2,11 @@
 
 REFUSAL = "The indexed sources do not answer this question."
 REFUSAL_MISSING_PROVISION = "The indexed sources do not answer this question: {where} has no {refs}."
+REFUSAL_NOT_IN_INDEX = "The indexed sources do not include {names}. The index holds: {holds}."
+REFUSAL_NOT_IN_INDEX_JURISDICTION = "The indexed sources include no documents from {where}. The index holds: {holds}."
+REFUSAL_NO_ANSWER_TYPE = "The indexed sources do not answer this question: no retrieved passage states {kind}."
+REFUSAL_PREMISE_UNSUPPORTED = "The indexed sources do not support the premise of this question."
+PREMISE_LEAD = "The sources do not support the premise of this question:"
 EMPTY_QUESTION = "Ask a question about the indexed sources."
 # A comparison column whose sources say nothing cited about the question.
 NOTHING_FOR = "Nothing in the indexed sources for {label} answers this question."

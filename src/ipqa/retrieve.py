@@ -10,7 +10,7 @@ from .embedding import Embedder
 from .lexical import refs
 from .settings import Settings
 from .store import Store
-from .types import Hit
+from .types import Hit, SourceInfo
 
 RRF_K = 60
 MAX_ID_RESTRICT = 20_000  # above this many passages, restrict a document-scoped search by metadata instead of by id
@@ -28,6 +28,43 @@ class Filters:
         return (not self.doc_ids or doc_id in self.doc_ids) and (not self.jurisdictions or jurisdiction in self.jurisdictions)
 
 
+# Words that name a jurisdiction, by the catalog's jurisdiction code. Codes the index may lack are listed too, so a
+# question about them is refused with that reason instead of being answered from another country's law.
+_JURISDICTION_WORDS = {
+    "EU": r"\bEU\b|\bE\.U\.|European Union|\bEuropean\b|\bUnion law\b",
+    "US": r"\bUS\b|\bU\.S\.(?!C)|\bUSA\b|United States|\bAmerican\b|\bAmerica\b",
+    "CN": r"\bChina\b|\bChina's|\bChinese\b|\bPRC\b|People's Republic|中国|中华人民共和国",
+    "JP": r"\bJapan\b|\bJapan's|\bJapanese\b|日本",
+    "UK": r"\bUK\b|United Kingdom|\bBritain\b|\bBritish\b|\bEngland\b|\bEnglish law\b",
+    "DE": r"\bGermany\b|\bGerman\b",
+    "FR": r"\bFrance\b|\bFrench\b",
+    "IN": r"\bIndia\b|\bIndian\b",
+    "KR": r"\bKorea\b|\bKorean\b",
+    "CA": r"\bCanada\b|\bCanadian\b",
+    "AU": r"\bAustralia\b|\bAustralian\b",
+    "BR": r"\bBrazil\b|\bBrazilian\b",
+    "SG": r"\bSingapore\b",
+    "RU": r"\bRussia\b|\bRussian\b",
+}
+JURISDICTION_NAMES = {"EU": "the EU", "US": "the US", "CN": "China", "JP": "Japan", "UK": "the United Kingdom", "DE": "Germany", "FR": "France",
+                      "IN": "India", "KR": "Korea", "CA": "Canada", "AU": "Australia", "BR": "Brazil", "SG": "Singapore", "RU": "Russia"}
+JURISDICTION_RES = {code: re.compile(words) for code, words in _JURISDICTION_WORDS.items()}
+
+
+def named_jurisdictions(question: str) -> list[str]:
+    """Jurisdiction codes a question names ("China's", "EU", "US", "Japanese"), in a fixed order."""
+    return [code for code, pattern in JURISDICTION_RES.items() if pattern.search(question)]
+
+
+def scoped_filters(question: str, filters: Filters, infos: dict[str, SourceInfo]) -> Filters:
+    """A question naming jurisdictions the index holds (and no document) searches only their documents."""
+    if filters.jurisdictions or filters.doc_ids or named_docs(question, infos):
+        return filters
+    held = {i.jurisdiction for i in infos.values()}
+    asked = tuple(j for j in named_jurisdictions(question) if j in held)
+    return Filters(jurisdictions=asked) if asked else filters
+
+
 def section_refs(section: str) -> set[str]:
     """Reference tokens a section label answers to ('Article 53' -> {'art:53'})."""
     return set(refs(section.replace("§", "§ ")))
@@ -37,8 +74,8 @@ def retrieve(question: str, *, store: Store, embedder: Embedder, settings: Setti
     """Best passages for a question, fused from dense and BM25 rankings."""
     k = top_k or settings.top_k
     pool = max(4 * k, 24)
-    filters = filters or Filters()
     infos = {r.doc_id: r.info for r in store.docs()}
+    filters = scoped_filters(question, filters or Filters(), infos)
     named = {d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction)}
     vector = embedder.embed_query(question)
     dense = _dense(vector, store, pool, filters)

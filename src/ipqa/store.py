@@ -173,6 +173,14 @@ class Store:
         found = self.passages(ids)
         return [found[i] for i in ids]
 
+    def adjacent(self, passage_id: str, step: int) -> Passage | None:
+        """The passage `step` places after (negative: before) this one in its document, if any."""
+        row = self.db.execute(
+            "SELECT b.passage_id FROM passages a JOIN passages b ON b.doc_id = a.doc_id AND b.seq = a.seq + ? WHERE a.passage_id = ?",
+            (step, passage_id),
+        ).fetchone()
+        return self.passages([row[0]]).get(row[0]) if row else None
+
     def old_vectors(self, doc_id: str) -> dict[str, list[float]]:
         """Vectors already stored for a document, keyed by the hash of their embedded text."""
         got = self.collection.get(where={"document_id": doc_id}, include=["embeddings", "metadatas"])

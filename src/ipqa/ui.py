@@ -28,7 +28,7 @@ from .errors import ConfigError, IpqaError, NoIndexError  # noqa: E402
 from .loaders import SUPPORTED  # noqa: E402
 from .markers import marker_spans  # noqa: E402
 from .settings import Settings  # noqa: E402
-from .types import Answer, Citation, Hit, SourceInfo  # noqa: E402
+from .types import PREMISE_CONTRADICTED, Answer, Citation, Hit, SourceInfo  # noqa: E402
 from .webauth import READ_ONLY_MESSAGE, READER, AuthGate, LoginThrottle, load_users  # noqa: E402
 
 Chat = list[dict[str, str]]
@@ -91,6 +91,13 @@ def cite_link(turn_index: int, c: Citation) -> str:
 
 def answer_html(text: str, turn_index: int, answer: Answer | None = None, infos: dict[str, SourceInfo] | None = None) -> str:
     """Chat bubble of an answer: escaped text, `[n]` as links (once the answer is complete)."""
+    if answer is not None and answer.kind == PREMISE_CONTRADICTED:
+        # A premise correction: neither an answer nor a refusal; it quotes, with citations, what the sources say instead.
+        body = _linked(text, turn_index, answer)
+        return (
+            f'<div class="ipqa-premise"><div class="ipqa-premise-tag">Premise not supported</div>{_paragraphs(body)}'
+            f"{_source_list(answer.citations, turn_index, infos or {})}</div>"
+        )
     if answer is not None and not answer.answered:
         return (
             f'<div class="ipqa-refusal"><strong>{_esc(answer.text)}</strong>'
@@ -202,7 +209,7 @@ def render_panel(turn: Turn, turn_index: int, selected: int | None = None) -> st
     a = turn.answer
     cited_ids = {c.passage_id for c in a.citations}
     out = [f'<div class="ipqa-panel" data-turn="{turn_index}">', f'<div class="ipqa-panel-q">Sources for “{_esc(turn.question)}”</div>']
-    if a.answered:
+    if a.answered or a.kind == PREMISE_CONTRADICTED:
         out.append(f'<h4 class="ipqa-h">Cited sources <span class="ipqa-count">{len(a.citations)}</span></h4>')
         out.extend(citation_card(c, turn_index, c.n == selected) for c in a.citations)
     else:
@@ -462,6 +469,8 @@ a.ipqa-cite:hover { background: #bfdbfe; }
   font-size: .85em; color: var(--body-text-color-subdued); }
 .ipqa-msg-sources li { margin: .15em 0; }
 .ipqa-refusal { border-left: 4px solid #d97706; background: rgba(217, 119, 6, .08); padding: .55em .8em; border-radius: .4em; }
+.ipqa-premise { border-left: 4px solid #7c3aed; background: rgba(124, 58, 237, .08); padding: .55em .8em; border-radius: .4em; }
+.ipqa-premise-tag { font-size: .8em; font-weight: bold; text-transform: uppercase; letter-spacing: .04em; color: #7c3aed; margin-bottom: .3em; }
 .ipqa-refusal-hint { font-size: .88em; margin-top: .25em; color: var(--body-text-color-subdued); }
 .ipqa-notice { border-left: 4px solid #64748b; background: rgba(100, 116, 139, .08); padding: .5em .8em; border-radius: .4em; margin: .3em 0; }
 .ipqa-pending { color: var(--body-text-color-subdued); font-style: italic; }

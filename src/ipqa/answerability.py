@@ -1,0 +1,387 @@
+"""Answerability: do the indexed sources answer this question, not cover it (and why), or contradict its premise?
+
+Used by both engines before anything is composed. Hard signals refuse outright (a document, case, provision or
+country the index lacks); a premise check compares the figures, places and polarity a question asserts with the
+best evidence; the rest (similarity, sentence scores, answer type) is weighed by a small logistic model fitted on
+eval/train.jsonl only: `python -m ipqa.answerability fit eval/train.jsonl` (see `fit`)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from .catalog import named_docs
+from .chunking import cn_number
+from .evidence import Evidence, Quote, presupposition
+from .lexical import refs, tokenize
+from .prompts import (
+    PREMISE_LEAD,
+    REFUSAL,
+    REFUSAL_MISSING_PROVISION,
+    REFUSAL_NO_ANSWER_TYPE,
+    REFUSAL_NOT_IN_INDEX,
+    REFUSAL_NOT_IN_INDEX_JURISDICTION,
+    REFUSAL_PREMISE_UNSUPPORTED,
+)
+from .retrieve import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions, section_refs
+from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED, SourceInfo
+from .verify import THRESHOLD, key_terms, lexical_overlap, missing_figures, support_score
+
+# -- what a question asks for (answer type) and what a sentence carries ------------------------------------------
+
+_QUESTION_TYPES = (
+    ("duration", r"\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\bhow many (?:years|months|days|weeks)\b"),
+    ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b"),
+    ("amount", r"\bhow much\b|\bwhat (?:is the )?(?:maximum |minimum )?(?:fine|fee|penalty|amount|percentage)s?\b"),
+    ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
+    ("place", r"^\s*where\b|\bin which (?:city|country|place)\b|\b(?:seat|headquarters)\b"),
+    ("agent", r"^\s*who\b|\bwhom\b|\bwhich (?:body|authority|organi[sz]ation|office|agency|court|judge|person|entity|institution|minister|committee)\b"),
+)
+_NUMWORD = {
+    w: i for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
+_NUM = r"(?:\d[\d,.]*|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|" + "|".join(
+    sorted(_NUMWORD, key=len, reverse=True)
+) + r"|[零〇一二两三四五六七八九十百]+)"
+_UNIT = r"(years?|months?|days?|weeks?|hours?|年|个月|か月|ヶ月)"
+_DURATION = re.compile(rf"(?<![0-9A-Za-z]){_NUM}\s*-?\s*{_UNIT}", re.I)
+_AMOUNT = re.compile(r"(?:EUR|USD|US\$|\$|€|£|¥|yen\b|euros?\b)\s?\d[\d ,.]*(?:\s*(?:million|billion))?|\d[\d ,.]*\s*(?:%|per ?cent\b|euros?\b|dollars?\b|yen\b)", re.I)
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|(?:{_MONTHS})\s+\d{{4}})\b|(?<![\d/])(?:1[5-9]|20)\d\d(?![\d/-])")
+_COUNTED = re.compile(rf"\b{_NUM}\s+([a-z]+s)\b", re.I)  # "four factors", "three years" (durations handled apart)
+_PLACES = (
+    "Geneva|Vienna|Paris|Berne|Bern|Stockholm|Brussels|Luxembourg|Strasbourg|London|Washington|New York|Tokyo|Beijing|Shanghai|Rome|"
+    "Madrid|Berlin|Munich|The Hague|Marrakesh|Marrakech|Lisbon|Nairobi|Ottawa|Canberra|Seoul|Delhi|New Delhi|San Francisco|Alexandria|Singapore"
+)
+_PLACE = re.compile(rf"\b(?:{_PLACES})\b")
+_AGENT = re.compile(
+    r"\b(?:Commission|Office|Director General|Board|Committee|Court|Assembly|Bureau|Register|Registrar|Secretariat|Council|Parliament|"
+    r"Organization|Organisation|Administration|Department|Ministry|Minister|judge|court|author|provider|deployer|authority|authorities|"
+    r"[A-Z][a-z]+ [A-Z][a-z]+)\b"
+)
+_NEGATION = re.compile(r"\b(?:not|never|no|cannot|neither|nor)\b|n't\b", re.I)
+_PRESUPPOSING = re.compile(r"^\s*(?:why|how come|did|does|do|is|was|were|has|have|had|can|could|will|would|should|must)\b", re.I)
+
+
+def answer_type(question: str) -> str:
+    """What the question asks for: duration, date, amount, number, place, agent, or '' (anything)."""
+    for kind, pattern in _QUESTION_TYPES:
+        if re.search(pattern, question, re.I):
+            return kind
+    return ""
+
+
+def _strip_refs(text: str) -> str:
+    """Text without provision references, list markers and instrument numbers, whose digits are no figures."""
+    text = re.sub(r"(?:articles?|arts?\.|recitals?|§{1,2}|sections?|secs?\.|annex|chapter|paragraphs?|points?|No\.)\s*[\dIVXLC]+[a-z]?(?:\(\w+\))*", " ", text, flags=re.I)
+    text = re.sub(r"\b\d{2,4}/\d+\b|\(\w{1,4}\)|\b\d+\s*U\.S\.C\.", " ", text)
+    return text
+
+
+def carries(sentence: str, kind: str) -> bool:
+    """Whether a sentence states something of the kind a question asks for."""
+    text = _strip_refs(sentence)
+    if kind == "duration":
+        return bool(_DURATION.search(text) or re.search(r"\blife of the author\b|\bperpetual|\bindefinite", text, re.I))
+    if kind == "date":
+        return bool(_DATE.search(text) or re.search(r"\b(?:entry into force|enter into force|from the date|after the date)\b", text, re.I))
+    if kind == "amount":
+        return bool(_AMOUNT.search(text))
+    if kind == "number":
+        return bool(re.search(rf"\b{_NUM}\b", text, re.I))
+    if kind == "place":
+        return bool(_PLACE.search(text) or re.search(r"\b(?:territory|seat|headquarters|country of origin)\b", text, re.I))
+    if kind == "agent":
+        return bool(_AGENT.search(text))
+    return True
+
+
+def _number(word: str) -> float | None:
+    w = word.lower().replace(",", "").rstrip(".")
+    if w in _NUMWORD:
+        return float(_NUMWORD[w])
+    parts = re.split(r"[- ]", w)
+    if len(parts) == 2 and parts[0] in _NUMWORD and parts[1] in _NUMWORD:
+        return float(_NUMWORD[parts[0]] + _NUMWORD[parts[1]])
+    if re.fullmatch(r"[零〇一二两三四五六七八九十百]+", w):
+        return float(cn_number(w))
+    try:
+        return float(w)
+    except ValueError:
+        return None
+
+
+_UNIT_KEY = {"年": "year", "个月": "month", "か月": "month", "ヶ月": "month"}
+
+
+def values(text: str) -> set[tuple[str, str]]:
+    """(key, value) facts a text states: durations by unit, amounts, dates, places, counted things."""
+    text = _strip_refs(text)
+    out: set[tuple[str, str]] = set()
+    for m in _DURATION.finditer(text):
+        num = _number(re.match(_NUM, m.group(), re.I).group())  # type: ignore[union-attr]
+        unit = _UNIT_KEY.get(m.group(1), m.group(1).lower().rstrip("s"))
+        if num is not None and num < 1000:  # "2023年" is a year, not a period
+            out.add((f"duration:{unit}", f"{num:g}"))
+    for m in _AMOUNT.finditer(text):
+        digits = re.sub(r"[^\d.]", "", m.group())
+        if digits:
+            out.add(("amount", digits.rstrip(".")))
+    for m in _DATE.finditer(text):
+        out.add(("year", m.group()[-4:]))
+    for m in _PLACE.finditer(text):
+        out.add(("place", m.group().lower()))
+    for m in _COUNTED.finditer(text):
+        noun = m.group(1).lower()
+        num = _number(m.group().rsplit(" ", 1)[0].strip())
+        if num is not None and not re.fullmatch(r"(?:year|month|day|week|hour)s", noun):
+            out.add((f"count:{noun}", f"{num:g}"))
+    return out
+
+
+# -- names the index lacks ------------------------------------------------------------------------------------------
+
+_KIND_WORDS = r"Act|Convention|Treaty|Agreement|Directive|Regulation|Code|Protocol|Law|Statute|Ordinance|Bill|Measures|Order|Decision|Judgment"
+_INSTRUMENT = re.compile(
+    rf"\b(?:Directive|Regulation)\s*(?:\((?:EU|EC|EEC)\)\s*)?(?:No\.?\s*)?\d{{2,4}}/\d+(?:/\w+)?"
+    rf"|(?:[A-Z][\w'’.-]*\s+(?:of\s+(?:the\s+)?)?){{1,6}}(?:{_KIND_WORDS})\b"
+)
+_CASE = re.compile(r"\b([A-Z][\w.&'’-]+(?:\s+[A-Z][\w.&'’-]+){0,3})\s+v\.?\s+([A-Z][\w.&'’-]+(?:\s+[A-Z][\w.&'’-]+){0,3})")
+_NAME_FILLER = set("the of a an and on for in to its their under this that does do did is was what which how why when who".split()) | {
+    w.lower() for w in _KIND_WORDS.split("|")
+} | {"european", "union", "eu", "us", "u.s", "united", "states", "national", "international", "new"}
+
+
+def _name_tokens(text: str) -> set[str]:
+    text = re.sub(r"['’]s\b", "", text)  # "Japan's Copyright Act" names the Copyright Act of Japan
+    return {t for t in tokenize(text) if ":" not in t and t not in _NAME_FILLER and not t.isdigit()}
+
+
+# Titles in Chinese and Japanese: 《…》 always names a work; 「…」 only when it ends like an instrument's name.
+_CJK_TITLE = re.compile(r"《([^》]{2,60})》|「([^」]{2,60}(?:法|規定|规定|办法|條例|条例|指令|考え方|方針|計画|ガイドライン|指針))」")
+
+
+def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
+    """Instruments and cases the question names that no indexed document is (by its titles and aliases)."""
+    known = [_name_tokens(f"{i.title} {i.short_title} {' '.join(i.aliases)}") | set(re.findall(r"\d{2,4}/\d+", i.title)) for i in infos.values()]
+    out = []
+    mentions = [m.group().strip() for m in _CASE.finditer(question)] + [m.group().strip() for m in _INSTRUMENT.finditer(question)]
+    for mention in mentions:
+        numbers = set(re.findall(r"\d{2,4}/\d+", mention))
+        tokens = _name_tokens(mention) | numbers
+        if numbers:
+            tokens = numbers  # "Directive (EU) 2019/790": the number is the name
+        if tokens and not any(tokens <= k for k in known) and mention not in out:
+            out.append(re.sub(r"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In)\s+", "", mention))
+    titles = " ".join(f"{i.title} {i.short_title} {' '.join(i.aliases)}" for i in infos.values())
+    for m in _CJK_TITLE.finditer(question):
+        name = m.group(1) or m.group(2)
+        if name not in titles and m.group() not in out:
+            out.append(m.group())
+    return out
+
+
+# -- the decision ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What to do with a question: answer from `quotes`, refuse with `reason`, or correct the premise."""
+
+    kind: str
+    reason: str = ""
+    message: str = ""
+    quotes: tuple[Quote, ...] = ()
+    features: dict[str, float] = field(default_factory=dict)
+
+
+FEATURES = ("similarity", "top_score", "top_semantic", "top_lexical", "type_needed", "type_missing", "named_doc", "coverage")
+
+
+@cache
+def fitted() -> dict[str, object]:
+    """The fitted logistic model (package data written by `fit`)."""
+    return json.loads(resources.files("ipqa").joinpath("data/answerability.json").read_text(encoding="utf-8"))
+
+
+def mix() -> tuple[float, float]:
+    """How sentence scores mix shared words and meaning (fitted with the model)."""
+    lexical, semantic = fitted().get("mix", (0.5, 0.5))  # type: ignore[misc]
+    return float(lexical), float(semantic)
+
+
+def probability(features: dict[str, float], weights: dict[str, object] | None = None) -> float:
+    """P(the sources answer the question) from the fitted logistic model."""
+    m = weights or fitted()
+    mean, scale, coef = m["mean"], m["scale"], m["coef"]  # type: ignore[index]
+    z = float(m["intercept"])  # type: ignore[arg-type]
+    for name in FEATURES:
+        z += coef[name] * (features[name] - mean[name]) / (scale[name] or 1.0)  # type: ignore[index]
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def features_of(question: str, evidence: Evidence, chosen: Sequence[Quote], named: set[str], kind: str) -> dict[str, float]:
+    """The signals the logistic model weighs."""
+    hits = evidence.hits
+    top = evidence.quotes[0] if evidence.quotes else None
+    terms = {t for t in tokenize(question) if ":" not in t}
+    seen = set(tokenize(" ".join(h.passage.text for h in hits[:3])))
+    return {
+        "similarity": max((h.similarity or 0.0) for h in hits) if hits else 0.0,
+        "top_score": top.score if top else 0.0,
+        "top_semantic": max((q.semantic for q in evidence.quotes), default=0.0),
+        "top_lexical": max((q.lexical for q in evidence.quotes), default=0.0),
+        "type_needed": float(bool(kind)),
+        "type_missing": float(bool(kind) and not any(carries(evidence.text(q), kind) for q in chosen)),
+        "named_doc": float(bool(named)),
+        "coverage": len(terms & seen) / len(terms) if terms else 0.0,
+    }
+
+
+def judge(
+    question: str,
+    query: str,
+    evidence: Evidence,
+    infos: dict[str, SourceInfo],
+    *,
+    max_quotes: int = 3,
+    model: dict[str, object] | None = None,
+) -> Judgement:
+    """Answered (with the quotes to cite), refused (with a reason), or premise contradicted (with the quote)."""
+    hits = evidence.hits
+    if not hits:
+        return Judgement(REFUSED, "empty", REFUSAL)
+    named = named_docs(query, infos)
+    absent = [] if named else absent_names(question, infos)
+    if absent:
+        return Judgement(REFUSED, "not-in-index", REFUSAL_NOT_IN_INDEX.format(names=", ".join(absent), holds=_holdings(infos, question)))
+    held = {i.jurisdiction for i in infos.values()}
+    asked = named_jurisdictions(question)
+    missing_j = [j for j in asked if j not in held]
+    # A country the index holds no law of: refused, unless a document the question names speaks of that country.
+    if missing_j and not (named and any(JURISDICTION_RES[j].search(h.passage.text) for j in missing_j for h in hits[:3])):
+        where = ", ".join(JURISDICTION_NAMES.get(j, j) for j in missing_j)
+        return Judgement(REFUSED, "not-in-index", REFUSAL_NOT_IN_INDEX_JURISDICTION.format(where=where, holds=_holdings(infos, "")))
+    wanted = set(refs(query))
+    scope = [h for h in hits if not named or h.passage.doc_id in named]
+    if wanted and not any(section_refs(h.passage.section) & wanted or set(refs(h.passage.text)) & wanted for h in scope):
+        missing = ", ".join(sorted(r.replace("art:", "Article ").replace("sec:", "§ ").replace("rec:", "Recital ") for r in wanted))
+        where = " or ".join(sorted({infos[d].short_title for d in named})) if named else "the index"
+        return Judgement(REFUSED, "missing-provision", REFUSAL_MISSING_PROVISION.format(where=where, refs=missing))
+    kind = answer_type(question)
+    chosen = choose(evidence, max_quotes, kind)
+    contradiction = premise_contradiction(question, evidence)
+    if contradiction is not None:
+        return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (contradiction,))
+    taken = presupposition(question)
+    if taken and not premise_supported(taken, evidence, infos):
+        return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
+    feats = features_of(question, evidence, chosen, named, kind)
+    m = model or fitted()
+    p = probability(feats, m)
+    limit = float(m["threshold"])  # type: ignore[arg-type]
+    if not chosen or p < limit:
+        if feats["type_missing"]:
+            return Judgement(REFUSED, "no-answer-type", REFUSAL_NO_ANSWER_TYPE.format(kind=_KIND_NAMES[kind]), features=feats)
+        return Judgement(REFUSED, "weak-evidence", REFUSAL, features=feats)
+    return Judgement(ANSWERED, "", "", tuple(chosen), feats)
+
+
+_KIND_NAMES = {"duration": "a period", "date": "a date", "amount": "an amount", "number": "a number", "place": "a place", "agent": "who does it"}
+
+
+def _holdings(infos: dict[str, SourceInfo], question: str) -> str:
+    """What the index holds, for the jurisdictions the question names (else all), by short title."""
+    asked = set(named_jurisdictions(question))
+    pool = [i for i in infos.values() if i.jurisdiction in asked] or list(infos.values())
+    by_work: dict[str, str] = {}
+    for info in sorted(pool, key=lambda i: (i.jurisdiction, i.short_title)):
+        by_work.setdefault(info.work_id, re.sub(r"^the\s+", "", info.short_title))
+    names = list(dict.fromkeys(by_work.values()))
+    return "; ".join(names[:8]) + ("; …" if len(names) > 8 else "")
+
+
+def choose(evidence: Evidence, limit: int, kind: str = "") -> list[Quote]:
+    """Best sentences (a sentence carrying what the question asks for first), within 75% of the best score, at
+    most two per passage, never the same provision of a work or the same span twice."""
+    quotes = list(evidence.quotes)
+    if kind:
+        typed = [q for q in quotes[:12] if carries(evidence.text(q), kind)]
+        quotes = typed + [q for q in quotes if q not in typed]
+    if not quotes:
+        return []
+    chosen: list[Quote] = []
+    spans: list[tuple[str, int, int]] = []
+    per_hit: dict[int, int] = {}
+    top = quotes[0].score
+    for q in quotes:
+        if len(chosen) >= limit or q.score < top * 0.75:
+            break
+        doc, s, e = evidence.doc_span(q)
+        if any(d == doc and s < e2 and s2 < e for d, s2, e2 in spans) or per_hit.get(q.hit_index, 0) >= 2:
+            continue
+        spans.append((doc, s, e))
+        per_hit[q.hit_index] = per_hit.get(q.hit_index, 0) + 1
+        chosen.append(q)
+    return chosen
+
+
+PREMISE_SUPPORT_TOP = 8  # sentences (best by similarity to the premise) checked for support
+
+
+def premise_supported(taken: str, evidence: Evidence, infos: dict[str, SourceInfo], threshold: float | None = None) -> bool:
+    """Whether one of the best sentences supports what a why-question takes for granted, by the generative engine's
+    calibrated support check (verify.py: figures present, key terms kept, words and meaning above its threshold)."""
+    limit = PREMISE_SUPPORT_THRESHOLD if threshold is None else threshold
+    best = sorted(evidence.quotes, key=lambda q: -q.premise)[:PREMISE_SUPPORT_TOP]
+    for q in best:
+        text = evidence.text(q)
+        p = evidence.hits[q.hit_index].passage
+        info = infos.get(p.doc_id)
+        context = " ".join(filter(None, [info.title if info else "", p.section, p.heading]))
+        if missing_figures(taken, text, context):
+            continue
+        if set(key_terms(taken)) - set(key_terms(text + " " + context)):
+            continue
+        if support_score(lexical_overlap(taken, text, context), q.premise) >= limit:
+            return True
+    return False
+
+
+PREMISE_SUPPORT_THRESHOLD = THRESHOLD
+PREMISE_TOP = 3  # the contradicting sentence must be among the best few (tuned on eval/train.jsonl)
+PREMISE_MIN_SEMANTIC = 0.45
+
+
+def premise_contradiction(question: str, evidence: Evidence) -> Quote | None:
+    """The best sentence that states another value of the same kind than the question asserts (a term, an amount,
+    a year, a place, a count), or the opposite polarity of what a question presupposes; None when consistent."""
+    asserted = values(question)
+    quotes = list(evidence.quotes)
+    if asserted:
+        everything = set().union(*(values(h.passage.text) for h in evidence.hits)) if evidence.hits else set()
+        for key, value in sorted(asserted):
+            if (key, value) in everything:
+                continue  # somewhere in the evidence the asserted value is stated
+            for q in quotes[:PREMISE_TOP]:
+                if q.semantic < PREMISE_MIN_SEMANTIC:
+                    continue
+                found = {v for k, v in values(evidence.text(q)) if k == key}
+                if found and value not in found:
+                    return q
+    if _PRESUPPOSING.match(question) and _NEGATION.search(question) and quotes:
+        best = max(quotes[:PREMISE_TOP], key=lambda q: q.semantic)
+        text = evidence.text(best)
+        core = {t for t in tokenize(_NEGATION.sub(" ", question)) if ":" not in t}
+        shared = core & set(tokenize(text))
+        if best.semantic >= PREMISE_MIN_SEMANTIC + 0.15 and len(shared) >= max(3, len(core) // 2) and not _NEGATION.search(text):
+            return best
+    return None
+

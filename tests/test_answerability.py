@@ -1,0 +1,217 @@
+"""The answerability stage: refusal reasons, premise corrections, answer types, alias and jurisdiction scoping,
+whole-sentence quotes across passage boundaries, and never the same provision or passage cited twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import shared_doc
+
+from ipqa.answerability import absent_names, answer_type, carries, choose, judge, premise_contradiction, values
+from ipqa.api import Assistant
+from ipqa.catalog import Catalog, named_docs
+from ipqa.embedding import Embedder
+from ipqa.evaluate import document_text
+from ipqa.evidence import Evidence, Quote, complete
+from ipqa.prompts import PREMISE_LEAD
+from ipqa.retrieve import Filters, named_jurisdictions, scoped_filters
+from ipqa.settings import Settings
+from ipqa.types import PREMISE_CONTRADICTED, REFUSED, Hit, Passage
+
+INFOS = Catalog.builtin().by_id
+
+
+# -- pure pieces ------------------------------------------------------------------------------------------------------
+
+
+def test_aliases_scope_only_by_the_documents_own_names() -> None:
+    assert named_docs("What must providers like Anthropic do under Article 53?", INFOS) == set()
+    assert named_docs("Is there any commentary on § 107?", INFOS) == set()
+    assert named_docs("What are interim measures under Article 50?", INFOS) == set()
+    bartz = "us-ndcal-bartz-v-anthropic-2025-fair-use-order"
+    assert named_docs("What did the court decide in Bartz v. Anthropic?", INFOS) == {bartz}
+    assert named_docs("What did the Bartz order hold on piracy?", INFOS) == {bartz}
+    assert named_docs("How long does Berne protect works?", INFOS) == {"wipo-berne-convention"}
+    assert named_docs("What does TRIPS say about software?", INFOS) == {"wto-trips-agreement"}
+    assert named_docs("What do China's Interim Measures require of providers?", INFOS) == {"cn-genai-interim-measures-2023-zh"}
+
+
+def test_a_named_jurisdiction_scopes_retrieval_unless_a_document_is_named() -> None:
+    assert named_jurisdictions("Does China require labelling of AI-generated content?") == ["CN"]
+    assert named_jurisdictions("What did Japan's minister ask WIPO to lead on?") == ["JP"]
+    assert named_jurisdictions("How do the EU and the US treat text and data mining?") == ["EU", "US"]
+    assert named_jurisdictions("What does 17 U.S.C. § 107 list?") == []
+    assert scoped_filters("Does China require labelling of AI-generated content?", Filters(), INFOS) == Filters(jurisdictions=("CN",))
+    assert scoped_filters("Does the EU AI Act require labelling?", Filters(), INFOS) == Filters()  # names its document
+    chosen = Filters(doc_ids=("wipo-berne-convention",))
+    assert scoped_filters("Does China protect works?", chosen, INFOS) == chosen  # the user's own filter wins
+
+
+def test_answer_types_and_what_sentences_carry() -> None:
+    assert answer_type("How long does Berne protect works?") == "duration"
+    assert answer_type("When does the AI Act apply?") == "date"
+    assert answer_type("How much can the fine be?") == "amount"
+    assert answer_type("Who may grant a compulsory licence?") == "agent"
+    assert answer_type("Where is the seat of WIPO?") == "place"
+    assert answer_type("What does Article 9 provide?") == ""
+    assert carries("The term shall be the life of the author and fifty years after his death.", "duration")
+    assert not carries("Article 7 of this Convention applies to works.", "duration")  # an article number is no period
+    assert carries("The seat of the Organization shall be at Geneva.", "place")
+    assert carries("fines of up to EUR 15 000 000", "amount")
+
+
+def test_values_normalise_figures_by_kind() -> None:
+    assert ("duration:year", "50") in values("the life of the author and fifty years after his death")
+    assert ("duration:year", "70") in values("life plus 70 years")
+    assert ("duration:year", "25") in values("a period of twenty-five years from the making")
+    assert ("place", "geneva") in values("The seat of the Organization shall be at Geneva.")
+    assert not values("Article 7(1) and Regulation (EU) 2024/1689")  # references and instrument numbers are no figures
+
+
+def test_names_the_index_lacks() -> None:
+    assert absent_names("What does Article 4 of the DSM Directive say?", INFOS) == ["DSM Directive"]
+    assert absent_names("What does Directive (EU) 2019/790 require?", INFOS) == ["Directive (EU) 2019/790"]
+    assert absent_names("What did the court hold in Thaler v. Vidal?", INFOS) == ["Thaler v. Vidal"]
+    assert absent_names("What did the court hold in Bartz v. Anthropic?", INFOS) == []
+    assert absent_names("Does the Berne Convention require formalities?", INFOS) == []
+    assert absent_names("What does the AI Act say about providers?", INFOS) == []
+
+
+def _evidence(sentences: list[tuple[str, float]], doc: str = "wipo-berne-convention", section: str = "Article 7") -> Evidence:
+    text = " ".join(s for s, _ in sentences)
+    passage = Passage("p1", doc, text, section, 1000, 1000 + len(text))
+    quotes, at = [], 0
+    for s, sim in sentences:
+        start = text.index(s, at)
+        quotes.append(Quote(0, start, start + len(s), sim, 0.3, sim))
+        at = start + len(s)
+    return Evidence((Hit(passage, 1.0, 0, 0, 0.7),), tuple(sorted(quotes, key=lambda q: -q.score)))
+
+
+def test_premise_contradicted_by_another_figure_of_the_same_kind() -> None:
+    ev = _evidence([("(1) The term of protection granted by this Convention shall be the life of the author and fifty years after his death.", 0.7)])
+    q = premise_contradiction("Why does the Berne Convention protect works for the life of the author plus 70 years?", ev)
+    assert q is not None and "fifty years" in ev.text(q)
+    assert premise_contradiction("Does the Berne Convention protect works for fifty years after the author's death?", ev) is None
+    assert premise_contradiction("How long does Berne protect works?", ev) is None  # asserts nothing
+
+
+def test_premise_of_a_place() -> None:
+    ev = _evidence([("The seat of the Organization shall be at Geneva.", 0.7)], "wipo-convention-1967", "Article 10")
+    assert premise_contradiction("Why is WIPO seated in Vienna?", ev) is not None
+    assert premise_contradiction("Why is WIPO seated in Geneva?", ev) is None
+
+
+def test_never_the_same_passage_span_twice() -> None:
+    """Two hits of one document that overlap (chunks share text) never give the same sentence twice."""
+    text = "(1) The term of protection shall be the life of the author and fifty years after his death. (2) Other terms apply."
+    a = Passage("a", "wipo-berne-convention", text, "Article 7", 100, 100 + len(text))
+    b = Passage("b", "wipo-berne-convention", text[4:], "Article 7", 104, 100 + len(text))
+    end = text.index(".") + 1
+    quotes = (Quote(0, 0, end, 0.9), Quote(1, 0, end - 4, 0.89), Quote(0, end + 1, len(text), 0.8))
+    ev = Evidence((Hit(a, 1.0), Hit(b, 0.9)), quotes)
+    chosen = choose(ev, 3)
+    spans = [ev.doc_span(q) for q in chosen]
+    assert len(spans) == 2 and all(not (s1 < e2 and s2 < e1) for i, (_, s1, e1) in enumerate(spans) for (_, s2, e2) in spans[i + 1 :])
+
+
+def test_refusal_reasons_without_retrieval() -> None:
+    ev = _evidence([("The term of protection granted by this Convention shall be the life of the author.", 0.6)])
+    assert judge("What does Article 4 of the DSM Directive say?", "What does Article 4 of the DSM Directive say?", ev, INFOS).reason == "not-in-index"
+    j = judge("What does German copyright law say about parody?", "What does German copyright law say about parody?", ev, INFOS)
+    assert (j.kind, j.reason) == (REFUSED, "not-in-index") and "Germany" in j.message
+    j = judge("What does Article 99 of the Berne Convention provide?", "What does Article 99 of the Berne Convention provide?", ev, INFOS)
+    assert (j.kind, j.reason) == (REFUSED, "missing-provision") and "Article 99" in j.message
+    empty = Evidence((), ())
+    assert judge("Anything?", "Anything?", empty, INFOS).reason == "empty"
+
+
+# -- over real documents -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def berne(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
+    """Berne and the 2026 commentary, indexed with the real model."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("berne") / "index")
+    assistant = Assistant(settings, embedder=embedder)
+    report = assistant.ingest([shared_doc("wipo-berne-convention.md"), shared_doc("wipo-japan-ai-ip-2026-commentary.txt")])
+    assert not report.failed, report.failed
+    return assistant
+
+
+def _verbatim(a, assistant: Assistant) -> None:  # type: ignore[no-untyped-def]
+    paths = {d.doc_id: Path(d.path) for d in assistant.sources()}
+    hits = {h.passage.passage_id: h.passage for h in a.hits}
+    for c in a.citations:
+        assert document_text(paths[c.doc_id])[c.doc_start : c.doc_end] == c.quote
+        assert hits[c.passage_id].text[c.quote_start : c.quote_end] == c.quote
+
+
+def test_paraphrase_wins_over_shared_words(berne: Assistant) -> None:
+    a = berne.ask("What did Japan's minister ask WIPO to lead on?")
+    assert a.answered, a.text
+    assert any("international leadership" in c.quote for c in a.citations), a.text
+    _verbatim(a, berne)
+
+
+def test_berne_term_is_answered_with_article_7_1(berne: Assistant) -> None:
+    a = berne.ask("How long does Berne protect works?")
+    assert a.answered, a.text
+    assert any("life of the author and fifty years after his death" in c.quote for c in a.citations), a.text
+
+
+def test_berne_life_plus_70_is_a_premise_correction(berne: Assistant) -> None:
+    a = berne.ask("Why does the Berne Convention protect works for the life of the author plus 70 years?")
+    assert (a.kind, a.answered) == (PREMISE_CONTRADICTED, False)
+    assert a.text.startswith(PREMISE_LEAD)
+    assert a.citations and "fifty years after his death" in a.citations[0].quote
+    assert a.citations[0].section.startswith("Article 7")
+    assert a.to_dict()["kind"] == PREMISE_CONTRADICTED
+    _verbatim(a, berne)
+
+
+def test_quotes_are_whole_sentences_across_passage_boundaries(berne: Assistant) -> None:
+    store = berne.store
+    paths = {d.doc_id: Path(d.path) for d in berne.sources()}
+    opened = [p for d in paths for p in store.doc_passages(d) if not p.text.rstrip().endswith((".", ";", ":", ")", "?", "!", "”", '"'))]
+    assert opened, "no passage of these documents ends inside a sentence"
+    hits, regions = complete([Hit(p, 1.0) for p in opened[:10]], store)
+    grown = [h for h, p in zip(hits, opened[:10]) if len(h.passage.text) > len(p.text)]
+    assert grown
+    for h in grown:
+        text = document_text(paths[h.passage.doc_id])
+        assert text[h.passage.start : h.passage.end] == h.passage.text  # still verbatim, at the document's offsets
+
+
+def test_refusals_say_why(berne: Assistant) -> None:
+    a = berne.ask("What does Article 4 of the DSM Directive say?")
+    assert (a.kind, a.reason, a.citations) == (REFUSED, "not-in-index", ())
+    assert "DSM Directive" in a.text and "Berne Convention" in a.text  # names what the index holds instead
+    a = berne.ask("What does Article 99 of the Berne Convention provide?")
+    assert (a.kind, a.reason) == (REFUSED, "missing-provision")
+    a = berne.ask("What is the boiling point of water?")
+    assert (a.kind, a.reason) == (REFUSED, "weak-evidence")
+    a = berne.ask("What does Chinese law say about AI-generated content?")
+    assert (a.kind, a.reason) == (REFUSED, "not-in-index") and "China" in a.text
+
+
+def test_answer_kind_travels_in_json(berne: Assistant) -> None:
+    data = berne.ask("What did the court hold in Thaler v. Vidal?").to_dict()
+    assert (data["kind"], data["reason"], data["answered"]) == (REFUSED, "not-in-index", False)
+
+
+
+def test_never_the_same_provision_of_a_work_cited_twice() -> None:
+    """Two sentences of one provision: adjacent ones become one quote, others keep only the better-ranked one."""
+    from ipqa.answer import write
+    from ipqa.answerability import Judgement
+
+    text = "(1) The term of protection shall be the life of the author and fifty years after his death. It applies to all works."
+    first = text.index(".") + 1
+    passage = Passage("p1", "wipo-berne-convention", text, "Article 7", 500, 500 + len(text))
+    ev = Evidence((Hit(passage, 1.0),), ())
+    two = (Quote(0, 0, first, 0.9), Quote(0, first + 1, len(text), 0.8))
+    a = write("How long?", Judgement("answered", quotes=two), ev, INFOS)
+    assert len(a.citations) == 1 and a.citations[0].quote == text
+    assert a.text.count("[1]") == 1 and "[2]" not in a.text

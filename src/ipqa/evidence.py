@@ -236,9 +236,18 @@ def gather(
         penalty = EXCEPTION_PENALTY if not asks_exception and _EXCEPTION.match(p.text[s:e]) else 0.0
         rows.append((i, s, e, score_in_context(p.text[s:e], w, contexts[i]) + prior, -penalty))
     texts = [full[i].passage.text[s:e] for i, s, e, _, _ in rows]
-    sims = _similarities(question, texts, embedder)
+    # Encoding is the cost of meaning: only the best candidates by words (and each passage's best two) are encoded.
+    by_words = sorted(range(len(rows)), key=lambda k: -rows[k][3])
+    per_hit: dict[int, int] = {}
+    encode = set(by_words[:MAX_ENCODED])
+    for k in by_words:
+        if per_hit.get(rows[k][0], 0) < 2:
+            per_hit[rows[k][0]] = per_hit.get(rows[k][0], 0) + 1
+            encode.add(k)
+    picked = sorted(encode)
+    sims = _spread(picked, _similarities(question, [texts[k] for k in picked], embedder), len(rows))
     taken = presupposition(question)
-    premise = _similarities(taken, texts, embedder) if taken else [0.0] * len(rows)
+    premise = _spread(picked, _similarities(taken, [texts[k] for k in picked], embedder), len(rows)) if taken else [0.0] * len(rows)
     quotes = [
         Quote(i, s, e, mix[0] * lex + mix[1] * sim + adj, lex, sim, pre, adj)
         for (i, s, e, lex, adj), sim, pre in zip(rows, sims, premise, strict=True)
@@ -251,6 +260,17 @@ _WHY = re.compile(
     re.I | re.S,
 )
 _WHY_CJK = re.compile(r"^\s*为什么(?P<zh>.+?)[？?]?\s*$|^(?P<ja>.+?)(?:のは)?(?:なぜ|どうして)(?:ですか|でしょうか)?[。？?]?\s*$", re.S)
+
+
+MAX_ENCODED = 24
+
+
+def _spread(picked: Sequence[int], values: Sequence[float], n: int) -> list[float]:
+    """Values for the picked positions, 0 elsewhere."""
+    out = [0.0] * n
+    for k, v in zip(picked, values, strict=True):
+        out[k] = v
+    return out
 
 
 def presupposition(question: str) -> str:
@@ -309,7 +329,10 @@ def _similarities(question: str, sentences: Sequence[str], embedder: Embedder | 
     # A sentence's opening carries its meaning; encoding cost grows with length, so long ones are cut for the vector.
     sentences = [t[:EMBED_CHARS] for t in sentences]
     todo = list(dict.fromkeys(t for t in (question, *sentences) if t not in cache))
-    for text, vec in zip(todo, embedder.embed(todo, query_time=True) if todo else [], strict=True):
+    # The model's own encoder runs these few sentences on the query's threads; a subclass (tests' fakes) embeds its way.
+    own = type(embedder).embed is Embedder.embed
+    vectors = (embedder.embed(todo, query_time=True) if own else embedder.embed(todo)) if todo else []
+    for text, vec in zip(todo, vectors, strict=True):
         cache[text] = vec
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)

@@ -18,6 +18,7 @@ from ipqa.compare import (
     NO_JURISDICTION,
     CompareError,
     Group,
+    compare,
     plan_groups,
     to_csv,
     to_markdown,
@@ -62,6 +63,20 @@ def test_groups_by_document_keep_the_given_order() -> None:
     by, groups = plan_groups(INFOS, documents=["jp-b", "us-a"])
     assert by == BY_DOCUMENT
     assert groups == [Group("JP-B", (), ("jp-b",)), Group("US-A", (), ("us-a",))]
+
+
+def test_renditions_sharing_a_title_get_distinct_columns() -> None:
+    infos = {"act-html": info("act-html", "EU", "AI Act"), "act-pdf": info("act-pdf", "EU", "AI Act"), "us-a": info("us-a", "US")}
+    _, groups = plan_groups(infos, documents=["act-html", "act-pdf", "us-a"])
+    assert [g.label for g in groups] == ["AI Act (act-html)", "AI Act (act-pdf)", "US-A"]
+
+
+def test_an_empty_question_is_refused_before_any_search() -> None:
+    def ask(*args: object, **kwargs: object) -> None:
+        raise AssertionError("nothing is asked for an empty question")
+
+    with pytest.raises(CompareError, match="Ask a question about the indexed sources."):
+        compare("  ", ask=ask, infos=INFOS)
 
 
 @pytest.mark.parametrize(

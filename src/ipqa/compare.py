@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import IpqaError, UnknownDocumentError
-from .prompts import NOTHING_FOR
+from .prompts import EMPTY_QUESTION, NOTHING_FOR
 from .types import Answer, SourceInfo
 
 BY_JURISDICTION = "jurisdiction"
@@ -106,7 +106,11 @@ def plan_groups(
     if by == BY_DOCUMENT:
         if not documents:
             raise CompareError("Comparing by document needs the documents to compare (`--doc ID`, repeatable).")
-        return by, [Group(f"{pool[d].short_title or pool[d].title or d}", (), (d,)) for d in dict.fromkeys(documents) if d in pool]
+        chosen = [d for d in dict.fromkeys(documents) if d in pool]
+        names = {d: pool[d].short_title or pool[d].title or d for d in chosen}
+        # Two renditions of one work share a short title: their columns are told apart by document id.
+        clash = {n for n in names.values() if list(names.values()).count(n) > 1}
+        return by, [Group(f"{names[d]} ({d})" if names[d] in clash else names[d], (), (d,)) for d in chosen]
     codes: dict[str, list[str]] = {}
     for doc_id, info in sorted(pool.items()):
         codes.setdefault(info.jurisdiction or NO_JURISDICTION, []).append(doc_id)
@@ -133,6 +137,8 @@ def compare(
 ) -> Comparison:
     """Answer `question` once per group through `ask` (the public `Assistant.ask`), so each group gets its own retrieval."""
     question = question.strip()
+    if not question:
+        raise CompareError(EMPTY_QUESTION)
     by, groups = plan_groups(infos, by=by, documents=documents, jurisdictions=jurisdictions)
     results = []
     for group in groups:

@@ -91,7 +91,11 @@ def test_ingest_ask_reingest_remove_against_a_chroma_server(chroma_url: str, tmp
     folder.mkdir()
     for name in DOCS:
         shutil.copy(shared_doc(name), folder / name)
-    settings = Settings(data_dir=tmp_path / "index", chroma_url=chroma_url)
+    # The commentary is edited below: an entry of our own without a digest keeps its catalog id for the edited file
+    # (a built-in entry names the published text's SHA-256, which an edited copy no longer has).
+    catalog = tmp_path / "sources.toml"
+    catalog.write_text('[[source]]\nid = "wipo-japan-ai-ip-2026-commentary"\nfile = "wipo-japan-ai-ip-2026-commentary.txt"\ntitle = "Commentary"\n')
+    settings = Settings(data_dir=tmp_path / "index", chroma_url=chroma_url, catalog=catalog)
     assistant = Assistant(settings, embedder=embedder)
 
     first = assistant.ingest([folder])

@@ -41,3 +41,13 @@ def test_ingest_ask_sources_remove(tmp_path: Path) -> None:
     assert out.returncode == 1 and out.stderr.strip() == "Error: No document 'nope' in the index — see `ipqa sources`."
     out = run("remove", "treaty_sample", data_dir=data)
     assert out.returncode == 0 and out.stdout.strip().startswith("removed: treaty_sample (")
+
+
+def test_missing_optional_dependency_is_one_line_naming_the_extra(tmp_path: Path) -> None:
+    # The extra's package made unimportable for this one process (None in sys.modules is how Python marks a module absent).
+    hide = "import sys; sys.modules['llama_index.llms.openai_like'] = None; from ipqa.cli import main; sys.argv[0] = 'ipqa'; main()"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "IPQA_LLM": "openai", "IPQA_LLM_URL": "http://127.0.0.1:9/v1"}
+    out = subprocess.run([sys.executable, "-c", hide, "--data-dir", str(tmp_path / "none"), "ask", "What is fair use?"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 2
+    assert out.stderr == "Error: IPQA_LLM=openai needs llama-index-llms-openai-like, which is not installed — pip install 'ipqa[llm]'\n"

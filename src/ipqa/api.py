@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -12,7 +14,7 @@ from . import answerlog, generate
 from .answer import answer
 from .compare import Comparison, compare
 from .embedding import Embedder
-from .errors import NoIndexError, QuestionTooLongError, UnknownDocumentError
+from .errors import IpqaError, NoIndexError, QuestionTooLongError, UnknownDocumentError
 from .llm import EXTRACTIVE, ChatModel, LlmNotConfigured, check_engine, make_llm
 from .retrieve import Filters, retrieve
 from .settings import Settings
@@ -59,6 +61,26 @@ class Assistant:
         if self._store is None:
             self._store = Store(self.settings, create=True)
         return self._store
+
+    def keep_current(self, port: int, every: float = 2.0) -> threading.Thread:
+        """For a server: every few seconds catch up with ingests by other processes (reopen the vector store, reload BM25)
+        and record the generation served, so `ipqa doctor` can tell a server that fell behind."""
+
+        def loop() -> None:
+            while True:
+                try:
+                    store = self.store
+                    store.refresh()
+                    store.record_server(port)
+                except IpqaError:
+                    pass  # no index yet: nothing to keep current
+                except Exception as exc:  # a background check must never end the server; say it once per failure
+                    print(f"ipqa: index check failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+                time.sleep(every)
+
+        thread = threading.Thread(target=loop, name="ipqa-keep-current", daemon=True)
+        thread.start()
+        return thread
 
     def has_index(self) -> bool:
         """Whether anything was ingested yet."""
@@ -109,8 +131,9 @@ class Assistant:
         if engine == EXTRACTIVE:
             result = answer(question, store=self.store, embedder=self.embedder, settings=self.settings, history=history, filters=filters, top_k=top_k)
         else:
+            llm = self._model(engine)  # first: a missing optional dependency is reported before any work
             result = generate.answer(
-                question, store=self.store, embedder=self.embedder, settings=self.settings, llm=self._model(engine), engine=engine,
+                question, store=self.store, embedder=self.embedder, settings=self.settings, llm=llm, engine=engine,
                 history=history, filters=filters, top_k=top_k,
             )
         return result, self.log(result)

@@ -57,6 +57,8 @@ def ingest_cmd(ctx: click.Context, paths: tuple[Path, ...], prune: bool) -> None
         click.echo(f"skipped: {shown(path)}: {shown(reason)}", err=True)
     for path, note in report.warnings:
         click.echo(f"warning: {shown(path)}: {shown(note)}", err=True)
+    for doc_id in report.rechunked:
+        click.echo(f"re-chunked: {shown(doc_id)} (indexed by an older loader/chunker; unchanged passages keep their vectors)")
     for path, note in report.collisions:
         click.echo(f"name collision: {shown(path)}: {shown(note)}", err=True)
     for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
@@ -313,7 +315,7 @@ def main() -> None:
         if Settings().debug:
             raise
         click.echo(f"Error: {shown(str(exc))}", err=True)
-        sys.exit(1)
+        sys.exit(getattr(exc, "exit_code", 1))
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -101,9 +102,45 @@ def _index(settings: Settings, store: Store) -> Iterator[Check]:
                     "run `ipqa ingest` on the same files again (it drops and re-ingests them), or `ipqa doctor --fix`")
     else:
         yield Check("crash records", OK, "no interrupted writes")
+    yield from _versions(docs)
+    yield from _servers(store)
     yield from _consistency(settings, store, docs, busy)
     yield from _catalog_vs_index(settings, docs)
     yield from _files(docs)
+
+
+def _versions(docs: list[DocRecord]) -> Iterator[Check]:
+    from . import versions
+
+    current = versions.pipeline()
+    stale = [d.doc_id for d in docs if d.pipeline != current]
+    if stale:
+        yield Check("index version", WARN, f"{len(stale)} documents were indexed by an older loader/chunker (now {current}): {_few(stale)}",
+                    "run `ipqa ingest` on their folders again (re-chunks them; unchanged passages keep their vectors)")
+    else:
+        yield Check("index version", OK, f"every document indexed by the current loaders and chunker ({current})")
+
+
+SERVER_GRACE = 10.0  # seconds a server may take to catch up with an ingest (it checks every 2 s)
+
+
+def _servers(store: Store) -> Iterator[Check]:
+    servers = store.servers()
+    if not servers:
+        return
+    generation, changed, now = store.generation(), store.changed_at(), time.time()
+    fine = []
+    for s in servers:
+        where = f"`ipqa serve` (pid {s['pid']}, port {s['port']})"
+        if s["generation"] < generation and now - changed > SERVER_GRACE:
+            yield Check("server", FAIL, f"{where} serves index generation {s['generation']}, the index is at {generation} "
+                        f"(changed {now - changed:.0f}s ago): its answers miss the last ingest", "restart that server")
+        elif now - s["checked_at"] > 3 * SERVER_GRACE:
+            yield Check("server", WARN, f"{where} has not checked the index for {now - s['checked_at']:.0f}s", "see whether it hangs; restart it")
+        else:
+            fine.append(str(s["port"]))
+    if fine:
+        yield Check("server", OK, f"{len(fine)} running server{'s' * (len(fine) != 1)} (port {', '.join(fine)}) up to date with the index")
 
 
 def _consistency(settings: Settings, store: Store, docs: list[DocRecord], busy: bool) -> Iterator[Check]:

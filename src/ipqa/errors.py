@@ -25,6 +25,16 @@ class DocumentError(IpqaError):
         self.reason = reason
 
 
+class MissingExtraError(IpqaError):
+    """An optional dependency is not installed; the message names the extra that brings it. The CLI exits with 2."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, extra: str, package: str) -> None:
+        super().__init__(f"{what} needs {package}, which is not installed — pip install 'ipqa[{extra}]'")
+        self.extra = extra
+
+
 class IngestLockedError(IpqaError):
     """Another ingest holds the index lock."""
 

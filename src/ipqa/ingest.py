@@ -37,6 +37,7 @@ class IngestReport:
     recovered: list[str] = field(default_factory=list)
     relabelled: list[str] = field(default_factory=list)
     collisions: list[tuple[str, str]] = field(default_factory=list)  # (file, why it did not get the id its name gives)
+    rechunked: list[str] = field(default_factory=list)  # unchanged files indexed by an older loader/chunker version
     embedded: int = 0
     reused: int = 0
     seconds: float = 0.0
@@ -48,6 +49,7 @@ class IngestReport:
             f"{len(self.added)} added, {len(self.changed)} changed, {len(self.unchanged)} unchanged, "
             f"{len(self.removed)} removed, {len(self.failed)} failed"
             + (f", {len(self.skipped)} skipped" if self.skipped else "")
+            + (f", {len(self.rechunked)} re-chunked (index made by an older ipqa)" if self.rechunked else "")
             + f" — {self.embedded} passages embedded in {self.seconds:.1f}s"
         )
 
@@ -168,6 +170,7 @@ def ingest(
                     report.removed.append(record.doc_id)
         if report.added or report.changed or report.removed or report.recovered or report.relabelled or not store.bm25_in_sync():
             store.rebuild_bm25()
+        store.collect_garbage()  # vectors of replaced passages: only now, when BM25 and every record point at the new ones
     report.seconds = time.perf_counter() - started
     return report
 
@@ -222,7 +225,10 @@ def _plan(files, catalog, known, settings, store, report):  # type: ignore[no-un
         if before is not None and before.doc_id != doc_id:
             superseded.append(before.doc_id)
         record = known.get(doc_id)
-        if record and record.sha256 == digest:
+        if record and record.sha256 == digest and record.pipeline != versions.pipeline():
+            # Same file, older code: loaders, chunker or embedded text changed since it was indexed.
+            report.rechunked.append(doc_id)
+        elif record and record.sha256 == digest:
             # Catalog edits (title, URL, aliases) apply without re-embedding anything.
             if entry and replace(entry.info, file=record.info.file) != record.info:
                 store.update_info(doc_id, replace(entry.info, file=record.info.file))
@@ -273,6 +279,10 @@ def _write(plans, catalog, settings, store, embedder, report, progress) -> None:
                 raise DocumentError(str(plan.path), f"changed while being ingested (no longer the catalog's '{plan.doc_id}') — ingest it again")
             info = replace(catalog.info_for(plan.path, doc, plan.doc_id, plan.entry), file=record_path(plan.path))
             passages = chunk(doc, plan.doc_id, embedder.count_tokens, settings.chunk_tokens, settings.chunk_overlap)
+            # Ids of this version of the file: a replaced document's new passages are written beside the old ones
+            # (then switched in one transaction), so old and new never share an id.
+            salt = hashlib.sha256(f"{plan.sha256}|{versions.pipeline()}".encode()).hexdigest()[:8]
+            passages = [replace(p, passage_id=f"{p.passage_id}-{salt}") for p in passages]
         except DocumentError as exc:
             report.failed.append((exc.path, exc.reason))
             continue

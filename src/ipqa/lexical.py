@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import time
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -87,21 +90,53 @@ class Bm25Index:
             model.index(corpus, show_progress=False)
         return cls(ids, model)
 
-    def save(self, folder: Path) -> None:
-        """Write to `folder` (replacing what was there)."""
-        folder.mkdir(parents=True, exist_ok=True)
+    def save(self, folder: Path) -> str:
+        """Save as `folder`, atomically: the files go into a new directory, then the link `folder` is renamed onto it,
+        so a reader (in any process) loads the old index or the new one, never new arrays with old ids. Returns the
+        new directory's name (what `saved_key` reports from now on)."""
+        token = f"{time.time_ns():x}-{os.getpid()}"
+        target = folder.parent / f"{folder.name}.{token}"
+        target.mkdir(parents=True)
         if self.ids:
-            self.model.save(str(folder))
-        (folder / "version").write_text(TOKENIZER_VERSION)
-        tmp = folder / "ids.json.tmp"
-        tmp.write_text(json.dumps(self.ids))
-        tmp.replace(folder / "ids.json")
+            self.model.save(str(target))
+        (target / "ids.json").write_text(json.dumps(self.ids))
+        (target / "version").write_text(TOKENIZER_VERSION)
+        link = folder.parent / f".{folder.name}.link-{token}"
+        os.symlink(target.name, link)
+        if folder.is_dir() and not folder.is_symlink():  # an index saved in place by an earlier ipqa: moved aside, then deleted
+            folder.rename(folder.parent / f"{folder.name}.{token}-old")
+        previous = os.readlink(folder) if folder.is_symlink() else None
+        os.replace(link, folder)
+        # Keep the directory just replaced (a reader may be loading it now); older ones go.
+        for old in folder.parent.glob(f"{folder.name}.*"):
+            if old.name not in (target.name, previous) and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+        return target.name
+
+    @staticmethod
+    def saved_key(folder: Path) -> str | None:
+        """Which saved index `folder` holds now (changes with every save), or None when there is none."""
+        if folder.is_symlink():
+            return os.readlink(folder)
+        ids = folder / "ids.json"
+        return f"in-place:{ids.stat().st_mtime_ns}" if ids.exists() else None
 
     @classmethod
     def load(cls, folder: Path) -> Bm25Index | None:
-        """Read a saved index, or None when there is none."""
+        """Read a saved index, or None when there is none (or it was written by another tokenizer version)."""
+        for _ in range(3):
+            try:
+                return cls._load(folder.resolve())  # one directory, whatever a concurrent save does to the link
+            except FileNotFoundError:
+                continue  # that directory was replaced twice while we read it: read the current one
+        return None
+
+    @classmethod
+    def _load(cls, folder: Path) -> Bm25Index | None:
         import bm25s
 
+        if not folder.is_dir():
+            raise FileNotFoundError(folder)
         version = folder / "version"
         if not (folder / "ids.json").exists() or not version.exists() or version.read_text() != TOKENIZER_VERSION:
             return None

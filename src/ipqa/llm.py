@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Protocol
 
-from .errors import ConfigError, IpqaError
+from .errors import ConfigError, IpqaError, MissingExtraError
 from .settings import Settings
 
 EXTRACTIVE = "extractive"
@@ -57,6 +57,10 @@ class OpenAICompatible:
     name = "openai"
 
     def __init__(self, settings: Settings) -> None:
+        try:
+            import llama_index.llms.openai_like  # noqa: F401  (checked here: a missing extra is one line, not a traceback mid-answer)
+        except ImportError:
+            raise MissingExtraError("IPQA_LLM=openai", "llm", "llama-index-llms-openai-like") from None
         if not settings.llm_url:
             raise LlmNotConfigured("IPQA_LLM=openai needs IPQA_LLM_URL, e.g. http://127.0.0.1:11434/v1")
         self.url = settings.llm_url.rstrip("/")

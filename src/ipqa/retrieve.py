@@ -72,6 +72,13 @@ def section_refs(section: str) -> set[str]:
 
 def retrieve(question: str, *, store: Store, embedder: Embedder, settings: Settings, top_k: int | None = None, filters: Filters | None = None) -> list[Hit]:
     """Best passages for a question, fused from dense and BM25 rankings."""
+    # One committed state of the bookkeeping for the whole search (after catching up with other processes): a document
+    # replaced meanwhile is found in its old version or its new one, never neither.
+    with store.snapshot():
+        return _retrieve(question, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
+
+
+def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Settings, top_k: int | None, filters: Filters | None) -> list[Hit]:
     k = top_k or settings.top_k
     pool = max(4 * k, 24)
     infos = {r.doc_id: r.info for r in store.docs()}

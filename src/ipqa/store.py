@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 from .errors import ConfigError, IngestLockedError, NoIndexError
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS passages (
 CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, seq);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS garbage (passage_id TEXT PRIMARY KEY);
 """
 _DOC_COLUMNS = "doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings, pipeline"
 # Every write transaction bumps the index generation: readers in other processes compare it to notice a change.
@@ -51,8 +53,22 @@ class DocRecord:
     pipeline: str = ""  # versions.pipeline() of the code that made the passages ("" before versions were recorded)
 
 
+@dataclass
+class _Chroma:
+    """An open Chroma client and collection, and the index generation they were opened at (or kept up with)."""
+
+    client: Any
+    collection: Any
+    generation: int
+    _vector_store: Any = None
+
+
 class Store:
-    """One index directory: `state.sqlite`, `chroma/` (or a Chroma server), `bm25/`."""
+    """One index directory: `state.sqlite`, `chroma/` (or a Chroma server), `bm25/`.
+
+    Safe to share between threads: each thread gets its own SQLite connection (WAL: readers never wait for the
+    writer, and a read transaction sees one committed state). Another process's writes are noticed through the
+    index generation (bumped by every write transaction); `refresh()` then reopens Chroma and reloads BM25."""
 
     def __init__(self, settings: Settings, *, create: bool = False) -> None:
         self.settings = settings
@@ -62,20 +78,93 @@ class Store:
             if not create:
                 raise NoIndexError(str(settings.data_dir))
             self.dir.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(_SCHEMA)
-        if "pipeline" not in {row[1] for row in self.db.execute("PRAGMA table_info(docs)")}:
-            with self.db:
-                self.db.execute("ALTER TABLE docs ADD COLUMN pipeline TEXT")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._guard = threading.RLock()  # swaps of the shared handles below
+        self._chroma: _Chroma | None = None
+        self._readers: dict[object, int] = {}  # snapshots being read in this process -> their generation
         self._bm25: Bm25Index | None = None
-        self._bm25_mtime = 0.0
-        self._docs: tuple[tuple[int, int], list[DocRecord]] | None = None
+        self._bm25_key: str | None = None
+        self._docs: tuple[int, list[DocRecord]] | None = None
+        db = self.db
+        db.executescript(_SCHEMA)
+        if "pipeline" not in {row[1] for row in db.execute("PRAGMA table_info(docs)")}:
+            with db:
+                db.execute("ALTER TABLE docs ADD COLUMN pipeline TEXT")
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's SQLite connection (opened on first use)."""
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = sqlite3.connect(self.db_path, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            self._local.db = conn
+            with self._guard:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one committed state of the bookkeeping (a read transaction), after catching up with other processes."""
+        db = self.db
+        if db.in_transaction:
+            yield
+            return
+        self.refresh()
+        db.execute("BEGIN")
+        token = object()
+        try:
+            generation = self.generation()  # the first read fixes the snapshot
+            with self._guard:
+                self._readers[token] = generation
+            yield
+        finally:
+            with self._guard:
+                self._readers.pop(token, None)
+            db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close this store's SQLite connections and let go of its Chroma client."""
+        # Not Chroma's client.close(): it releases the shared system by path, which after a refresh is another client's.
+        with self._guard:
+            self._chroma = None
+            for conn in self._connections:
+                try:
+                    conn.close()
+                except sqlite3.ProgrammingError:  # made in another thread that still runs: it goes with that thread
+                    pass
+            self._connections = []
+            self._local = threading.local()
 
     # -- Chroma -------------------------------------------------------------------------
-    @cached_property
+    def _handles(self) -> _Chroma:
+        handles = self._chroma
+        if handles is None:
+            with self._guard:
+                if self._chroma is None:
+                    generation = self.generation()  # read before opening: a write in between is noticed later
+                    client = self._client(fresh=False)
+                    self._chroma = _Chroma(client, self._collection(client), generation)
+                handles = self._chroma
+        return handles
+
+    @property
     def collection(self):  # type: ignore[no-untyped-def]
         """The Chroma collection named after the model and chunking settings."""
+        return self._handles().collection
+
+    @property
+    def vector_store(self):  # type: ignore[no-untyped-def]
+        """LlamaIndex's view of the collection (for writes: its node <-> Chroma record mapping)."""
+        handles = self._handles()
+        if handles._vector_store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            handles._vector_store = ChromaVectorStore(chroma_collection=handles.collection)
+        return handles._vector_store
+
+    def _client(self, *, fresh: bool):  # type: ignore[no-untyped-def]
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -91,16 +180,47 @@ class Store:
                 client.heartbeat()
             except Exception as exc:  # chromadb raises many kinds on connection failure
                 raise ConfigError(f"Cannot reach the Chroma server at {self.settings.chroma_url} ({type(exc).__name__}).") from None
-        else:
-            client = chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
+            return client
+        if fresh:
+            # Embedded Chroma shares one in-memory system per path and never rereads what another process wrote:
+            # a fresh system (public API: clear the shared-system cache) reads the files as they are now.
+            # Clients made earlier keep their own system (questions in flight finish on it).
+            chromadb.api.client.SharedSystemClient.clear_system_cache()
+        return chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
+
+    def _collection(self, client):  # type: ignore[no-untyped-def]
         return client.get_or_create_collection(self.settings.index_name, metadata={"hnsw:space": "cosine"})
 
-    @cached_property
-    def vector_store(self):  # type: ignore[no-untyped-def]
-        """LlamaIndex's view of the collection."""
-        from llama_index.vector_stores.chroma import ChromaVectorStore
+    def refresh(self) -> bool:
+        """Catch up with writes by other processes: reopen Chroma and drop caches when the index generation moved.
+        Returns whether anything was reopened. Cheap when nothing changed (one SQLite read)."""
+        handles = self._chroma
+        if handles is None:
+            return False
+        generation = self.generation()
+        if handles.generation == generation:
+            return False
+        with self._guard:
+            if self._chroma is not handles:
+                return True  # another thread reopened meanwhile
+            if self.settings.chroma_url:  # a Chroma server is always current
+                handles.generation = generation
+                return False
+            # Questions in flight keep the old collection object (and with it the old client) until they finish.
+            client = self._client(fresh=True)
+            self._chroma = _Chroma(client, self._collection(client), generation)
+            self._docs = None
+        return True
 
-        return ChromaVectorStore(chroma_collection=self.collection)
+    def _bump(self, db: sqlite3.Connection) -> None:
+        """Inside a write transaction: move the index generation on (our own Chroma client stays current)."""
+        row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+        before = int(row[0]) if row else 0
+        db.execute(_BUMP)
+        db.execute("INSERT INTO meta VALUES ('changed_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(time.time()),))
+        handles = self._chroma
+        if handles is not None and handles.generation == before:
+            handles.generation = before + 1
 
     # -- bookkeeping --------------------------------------------------------------------
     @contextmanager
@@ -113,31 +233,64 @@ class Store:
             except BlockingIOError:
                 raise IngestLockedError(f"Another ingest is running on {self.dir} — wait for it to finish and try again.") from None
             try:
+                self.refresh()  # never write through a Chroma client that missed another process's writes
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def docs(self) -> list[DocRecord]:
-        """Every ingested document (parsed again only after the database changed)."""
-        # data_version moves when another connection commits, total_changes when this one writes.
-        stamp = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
+        """Every ingested document (parsed again only after the index generation moved)."""
+        db = self.db
+        generation = self.generation()
         cached = self._docs
-        if cached is None or cached[0] != stamp:
-            rows = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM docs ORDER BY doc_id")
-            cached = self._docs = (stamp, [_doc(row) for row in rows])
+        if cached is None or cached[0] != generation:
+            rows = db.execute(f"SELECT {_DOC_COLUMNS} FROM docs ORDER BY doc_id").fetchall()
+            cached = self._docs = (generation, [_doc(row) for row in rows])  # one generation is one committed state
         return list(cached[1])
 
     def doc(self, doc_id: str) -> DocRecord | None:
         """One document's record."""
-        row = self.db.execute(
-            f"SELECT {_DOC_COLUMNS} FROM docs WHERE doc_id=?", (doc_id,)
-        ).fetchone()
+        row = self.db.execute(f"SELECT {_DOC_COLUMNS} FROM docs WHERE doc_id=?", (doc_id,)).fetchone()
         return _doc(row) if row else None
 
     def generation(self) -> int:
         """The index generation: bumped by every write (from any process)."""
         row = self.db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
         return int(row[0]) if row else 0
+
+    def changed_at(self) -> float:
+        """When the index last changed (seconds since the epoch; 0 when never)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key='changed_at'").fetchone()
+        return float(row[0]) if row else 0.0
+
+    def serving_generation(self) -> int:
+        """The generation this store's open vector client reflects (the current one when none is open yet)."""
+        handles = self._chroma
+        return handles.generation if handles is not None else self.generation()
+
+    def record_server(self, port: int) -> None:
+        """Note in `servers/<pid>.json` which index generation this serving process reflects (`ipqa doctor` compares)."""
+        folder = self.dir / "servers"
+        folder.mkdir(exist_ok=True)
+        note = {"pid": os.getpid(), "port": port, "generation": self.serving_generation(), "checked_at": time.time()}
+        tmp = folder / f".{os.getpid()}.json.tmp"
+        tmp.write_text(json.dumps(note))
+        tmp.replace(folder / f"{os.getpid()}.json")
+
+    def servers(self) -> list[dict[str, Any]]:
+        """Serving processes that recorded themselves and are still running."""
+        out = []
+        for path in sorted((self.dir / "servers").glob("*.json")):
+            try:
+                note = json.loads(path.read_text())
+                os.kill(int(note["pid"]), 0)
+            except ProcessLookupError:
+                path.unlink(missing_ok=True)  # that server has exited
+                continue
+            except (OSError, ValueError, KeyError):
+                continue
+            out.append(note)
+        return out
 
     def fingerprint(self) -> str:
         """What made this index: model and chunking (the index name) and the pipeline versions of its passages."""
@@ -158,10 +311,11 @@ class Store:
     def passages(self, ids: Sequence[str]) -> dict[str, Passage]:
         """Passages by id."""
         out: dict[str, Passage] = {}
+        db = self.db
         for i in range(0, len(ids), 500):
             part = list(ids[i : i + 500])
             marks = ",".join("?" * len(part))
-            for row in self.db.execute(
+            for row in db.execute(
                 f"SELECT passage_id, doc_id, text, section, start, end, page, heading, meta FROM passages WHERE passage_id IN ({marks})", part
             ):
                 out[row[0]] = Passage(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] or "", json.loads(row[8] or "{}"))
@@ -169,8 +323,9 @@ class Store:
 
     def doc_passages(self, doc_id: str) -> list[Passage]:
         """A document's passages in order."""
-        ids = [r[0] for r in self.db.execute("SELECT passage_id FROM passages WHERE doc_id=? ORDER BY seq", (doc_id,))]
-        found = self.passages(ids)
+        with self.snapshot():
+            ids = [r[0] for r in self.db.execute("SELECT passage_id FROM passages WHERE doc_id=? ORDER BY seq", (doc_id,))]
+            found = self.passages(ids)
         return [found[i] for i in ids]
 
     def adjacent(self, passage_id: str, step: int) -> Passage | None:
@@ -192,65 +347,115 @@ class Store:
 
     def mark_pending(self, doc_id: str) -> None:
         """Record that the vector store is about to change for this document."""
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (doc_id, time.time()))
-            self.db.execute(_BUMP)
+        db = self.db
+        with db:
+            db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (doc_id, time.time()))
+            self._bump(db)
 
     def recover(self) -> list[str]:
-        """Undo half-finished writes of a crashed ingest: those documents are dropped and re-ingested."""
+        """Undo half-finished writes of a crashed ingest: those documents are dropped and re-ingested; replaced vectors go."""
         pending = [r[0] for r in self.db.execute("SELECT doc_id FROM pending")]
         for doc_id in pending:
             self._drop(doc_id)
+        self.collect_garbage()
         return pending
 
     def _drop(self, doc_id: str) -> None:
         """Delete a pending document's vectors, then its bookkeeping and the pending mark in one transaction."""
         self.vector_store.delete(ref_doc_id=doc_id)
-        with self.db:
-            self.db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
-            self.db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
-            self.db.execute("DELETE FROM pending WHERE doc_id=?", (doc_id,))
-            self.db.execute(_BUMP)
+        db = self.db
+        with db:
+            db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+            db.execute("DELETE FROM pending WHERE doc_id=?", (doc_id,))
+            self._bump(db)
 
     def write_doc(self, record: DocRecord, passages: Sequence[Passage], nodes: Sequence[Any]) -> None:
         """Replace a document: vectors first, then bookkeeping in one transaction."""
         self.write_docs([(record, passages, nodes)])
 
     def write_docs(self, items: Sequence[tuple[DocRecord, Sequence[Passage], Sequence[Any]]]) -> None:
-        """Replace several documents: mark them pending, write vectors, then all bookkeeping in one transaction."""
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", [(r.doc_id, time.time()) for r, _, _ in items])
-            self.db.execute(_BUMP)
-        for record, _, _ in items:
-            self.vector_store.delete(ref_doc_id=record.doc_id)
+        """Replace several documents so that a reader sees each one's old version or its new one, never neither.
+
+        The new passages have new ids: their vectors are added beside the old ones, then one SQLite transaction
+        switches the bookkeeping and lists the old ids as garbage; `collect_garbage()` deletes those vectors later
+        (at the end of the ingest), when no question can still be reading the old version."""
+        db = self.db
+        with db:
+            db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", [(r.doc_id, time.time()) for r, _, _ in items])
+            self._bump(db)
         nodes = [node for _, _, doc_nodes in items for node in doc_nodes]
         for i in range(0, len(nodes), 1000):
             self.vector_store.add(nodes[i : i + 1000])
-        with self.db:
+        with db:
             for record, passages, _ in items:
-                self.db.execute("DELETE FROM passages WHERE doc_id=?", (record.doc_id,))
-                self.db.executemany(
+                new = [p.passage_id for p in passages]
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (passage_id TEXT PRIMARY KEY)")
+                db.execute("DELETE FROM keep")
+                db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", [(pid,) for pid in new])
+                db.execute(
+                    "INSERT OR IGNORE INTO garbage SELECT passage_id FROM passages WHERE doc_id=? AND passage_id NOT IN (SELECT passage_id FROM keep)",
+                    (record.doc_id,),
+                )
+                db.execute("DELETE FROM passages WHERE doc_id=?", (record.doc_id,))
+                db.executemany(
                     "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         (p.passage_id, p.doc_id, seq, p.text, p.section, p.start, p.end, p.page, p.heading, json.dumps(p.meta), "")
                         for seq, p in enumerate(passages)
                     ],
                 )
-                self.db.execute(
+                db.execute(
                     f"INSERT OR REPLACE INTO docs ({_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         record.doc_id, record.path, record.sha256, record.size, record.file_type, json.dumps(record.info.__dict__),
                         len(passages), record.ingested_at, json.dumps(list(record.warnings)), record.pipeline,
                     ),
                 )
-                self.db.execute("DELETE FROM pending WHERE doc_id=?", (record.doc_id,))
-            self.db.execute(_BUMP)
+                db.execute("DELETE FROM pending WHERE doc_id=?", (record.doc_id,))
+            self._bump(db)
+
+    def collect_garbage(self, wait: float = 30.0) -> int:
+        """Delete the vectors of replaced passages (listed by `write_docs`); returns how many went.
+
+        Waits (up to `wait` seconds) for questions in this process still reading a state from before the
+        replacement: they may need the old vectors. (Another process's Chroma client keeps its own view until it reopens.)"""
+        db = self.db
+        ids = [r[0] for r in db.execute("SELECT passage_id FROM garbage WHERE passage_id NOT IN (SELECT passage_id FROM passages)")]
+        if not ids:
+            return 0
+        current, deadline = self.generation(), time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with self._guard:
+                if all(g >= current for g in self._readers.values()):
+                    break
+            time.sleep(0.02)
+        for i in range(0, len(ids), 1000):
+            self.collection.delete(ids=ids[i : i + 1000])
+        with db:
+            db.execute("DELETE FROM garbage")
+            if ids:
+                self._bump(db)
+        return len(ids)
 
     def update_info(self, doc_id: str, info: SourceInfo) -> None:
-        """Replace a document's catalog metadata (no vectors change)."""
-        with self.db:
-            self.db.execute("UPDATE docs SET info=? WHERE doc_id=?", (json.dumps(info.__dict__), doc_id))
-            self.db.execute(_BUMP)
+        """Replace a document's catalog metadata: in SQLite and on its vectors (jurisdiction and work filters), no re-embedding."""
+        got = self.collection.get(where={"document_id": doc_id}, include=["metadatas"])
+        metas = []
+        for meta in got["metadatas"] or []:
+            meta = dict(meta or {})
+            meta.update(work_id=info.work_id, jurisdiction=info.jurisdiction)
+            if "_node_content" in meta:  # LlamaIndex keeps a second copy of the metadata inside the node it stores
+                node = json.loads(meta["_node_content"])
+                node.setdefault("metadata", {}).update(work_id=info.work_id, jurisdiction=info.jurisdiction)
+                meta["_node_content"] = json.dumps(node)
+            metas.append(meta)
+        for i in range(0, len(metas), 1000):
+            self.collection.update(ids=got["ids"][i : i + 1000], metadatas=metas[i : i + 1000])
+        db = self.db
+        with db:
+            db.execute("UPDATE docs SET info=? WHERE doc_id=?", (json.dumps(info.__dict__), doc_id))
+            self._bump(db)
 
     def remove_doc(self, doc_id: str) -> int:
         """Delete a document's vectors and bookkeeping; returns passages removed."""
@@ -261,13 +466,14 @@ class Store:
 
     # -- BM25 ---------------------------------------------------------------------------
     def rebuild_bm25(self) -> None:
-        """Re-index all passages for BM25 and save it (after any change)."""
-        infos = {r.doc_id: r.info for r in self.docs()}
-        rows = self.db.execute("SELECT passage_id, doc_id, section, heading, text FROM passages ORDER BY doc_id, seq")
+        """Re-index all passages for BM25 and save it (after any change; readers switch to it at once, never half)."""
+        with self.snapshot():
+            infos = {r.doc_id: r.info for r in self.docs()}
+            rows = self.db.execute("SELECT passage_id, doc_id, section, heading, text FROM passages ORDER BY doc_id, seq").fetchall()
         index = Bm25Index.build((pid, lexical_text(infos.get(doc_id), section, heading, text)) for pid, doc_id, section, heading, text in rows)
-        index.save(self.dir / "bm25")
-        self._bm25 = index
-        self._bm25_mtime = (self.dir / "bm25" / "ids.json").stat().st_mtime
+        key = index.save(self.dir / "bm25")
+        with self._guard:
+            self._bm25, self._bm25_key = index, key
 
     def bm25_in_sync(self) -> bool:
         """Whether the saved BM25 index holds exactly the stored passages (a crash can leave it behind)."""
@@ -280,10 +486,12 @@ class Store:
     @property
     def bm25(self) -> Bm25Index | None:
         """The saved BM25 index, reloaded when another process rebuilt it."""
-        ids_file = self.dir / "bm25" / "ids.json"
-        if ids_file.exists() and ids_file.stat().st_mtime != self._bm25_mtime:
-            self._bm25 = Bm25Index.load(self.dir / "bm25")
-            self._bm25_mtime = ids_file.stat().st_mtime
+        folder = self.dir / "bm25"
+        key = Bm25Index.saved_key(folder)
+        if key != self._bm25_key:
+            with self._guard:
+                if key != self._bm25_key:
+                    self._bm25, self._bm25_key = Bm25Index.load(folder), key
         return self._bm25
 
     def vector_ids(self) -> set[str]:

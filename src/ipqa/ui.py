@@ -800,4 +800,5 @@ def launch(settings: Settings, assistant: Assistant | None = None, *, no_auth: b
             pass
 
     threading.Thread(target=warm_up, daemon=True).start()
+    assistant.keep_current(int(options.get("server_port") or settings.port))  # notices `ipqa ingest` run by other processes
     build_app(settings, assistant).queue(default_concurrency_limit=4).launch(**options)

@@ -185,7 +185,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
     for d in docs:
         when = datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")
         mark = " (uploaded)" if is_upload(d.doc_id) else ""
-        click.echo(f"{d.doc_id:50} {d.file_type:8} {d.n_passages:6} passages  {when}  {d.info.title[:60]}{mark}")
+        click.echo(shown(f"{d.doc_id:50} {d.file_type:8} {d.n_passages:6} passages  {when}  {d.info.title[:60]}{mark}"))
 
 
 @cli.command("remove")

@@ -127,7 +127,7 @@ def verify_memo_cmd(ctx: click.Context, memo: Path) -> None:
 
 
 def _wrap(text: str) -> str:
-    return "\n\n".join(textwrap.fill(" ".join(p.split()), 100) for p in text.split("\n\n"))
+    return "\n\n".join(textwrap.fill(shown(" ".join(p.split())), 100) for p in text.split("\n\n"))
 
 
 @cli.command("compare")
@@ -159,11 +159,11 @@ def compare_cmd(
         return
     for g in comparison.groups:
         click.echo(f"== {g.label} ==")
-        click.echo(_wrap(g.text))
+        click.echo(_wrap(plain_text(g.text, g.answer.citations)))  # a document's own "[2]" printed as \[2]
         for c in g.answer.citations if g.answered else ():
             where = f", p. {c.page}" if c.page else ""
-            click.echo(f"  [{c.n}] {c.title} — {c.section}{where}")
-            click.echo(f"      {c.url or c.file}")
+            click.echo(f"  [{c.n}] {shown(c.title)} — {shown(c.section)}{where}")
+            click.echo(f"      {shown(c.url or c.file)}")
         click.echo("")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import threading
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,7 @@ def answer_record(answer: Answer, store: Store, settings: Settings) -> dict[str,
             "start": c.doc_start,
             "end": c.doc_end,
             "quote": c.quote,
+            "counterpart": asdict(c.counterpart) if c.counterpart else None,  # the same article in the work's other language
         })
     return {
         "record_format": RECORD_FORMAT,

@@ -16,6 +16,7 @@ from .compare import Comparison, compare
 from .embedding import Embedder
 from .errors import IpqaError, NoIndexError, QuestionTooLongError, UnknownDocumentError
 from .llm import EXTRACTIVE, ChatModel, LlmNotConfigured, check_engine, make_llm
+from .renditions import with_counterparts
 from .retrieve import Filters, retrieve
 from .settings import Settings
 from .store import DocRecord, Store
@@ -136,6 +137,8 @@ class Assistant:
                 question, store=self.store, embedder=self.embedder, settings=self.settings, llm=llm, engine=engine,
                 history=history, filters=filters, top_k=top_k,
             )
+        # Beside an article of a bilingual act, the same article of its other rendition (translation marked as such).
+        result = with_counterparts(result, self.store)
         return result, self.log(result)
 
     def log(self, result: Answer) -> dict[str, Any]:

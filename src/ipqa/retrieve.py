@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .catalog import named_docs
 from .embedding import Embedder
+from .glossary import expand_query
 from .lexical import refs
 from .settings import Settings
 from .store import Store
@@ -91,7 +92,8 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         for pid, sim in _dense(vector, store, k, Filters(filters.jurisdictions, tuple(sorted(named)))).items():
             dense.setdefault(pid, sim)
     bm25 = [
-        pid for pid, _ in (store.bm25.search(question, pool * 4) if store.bm25 else [])
+        # The glossary adds the question's terms in Japanese/Chinese (or English): the model reads English only.
+        pid for pid, _ in (store.bm25.search(expand_query(question), pool * 4) if store.bm25 else [])
     ]
     passages = store.passages(list({*dense.keys(), *bm25}))
     # Mid-ingest a vector exists before its bookkeeping (and a replaced one may linger): use only fully stored passages.

@@ -81,6 +81,20 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Counterpart:
+    """The same article in the other rendition of the cited work (an act published in two languages)."""
+
+    doc_id: str
+    title: str
+    section: str
+    text: str
+    url: str
+    language: str
+    authoritative: bool
+    note: str  # e.g. "English translation without legal effect; the Japanese text is authoritative"
+
+
+@dataclass(frozen=True)
 class Citation:
     """A `[n]` marker: the quoted span and everything needed to check it."""
 
@@ -101,6 +115,7 @@ class Citation:
     file: str
     jurisdiction: str = ""
     date: str = ""
+    counterpart: Counterpart | None = None  # the same article in the work's other language (renditions.py)
 
 
 # What an answer is: the sources answer it, they do not (refusal), or they contradict the question's premise.

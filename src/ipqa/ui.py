@@ -188,7 +188,18 @@ def citation_card(c: Citation, turn_index: int, selected: bool = False) -> str:
         f'<div class="ipqa-card-head">{cite_link(turn_index, c)}<span class="ipqa-title">{_esc(c.title)}</span>{_uploaded(c.doc_id)}</div>'
         f'<div class="ipqa-meta">{meta_html}</div>'
         f'<blockquote class="ipqa-passage">{highlighted_passage(c)}</blockquote>'
-        f"{_links(c.url, c.file)}</div>"
+        f"{_links(c.url, c.file)}{_counterpart(c)}</div>"
+    )
+
+
+def _counterpart(c: Citation) -> str:
+    """The same article in the work's other rendition, its legal status said (renditions.py)."""
+    o = c.counterpart
+    if o is None:
+        return ""
+    return (
+        f'<details class="ipqa-counterpart" open><summary>{_esc(o.section)} — {_esc(o.title)}</summary>'
+        f'<div class="ipqa-muted">{_esc(o.note)}</div><blockquote class="ipqa-passage">{_esc(o.text)}</blockquote></details>'
     )
 
 

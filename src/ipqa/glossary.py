@@ -1,0 +1,84 @@
+"""Bilingual IP-law glossary (English / Japanese / Chinese): a question's terms in the other languages, for BM25.
+
+The bundled embedding model reads English only and Japan's Copyright Act has no English rendition here, so an
+English question ("text and data mining") reaches 第三十条の四 only through its Japanese words (情報解析). The data
+is package data (data/glossary.tsv); the terms of a row are one concept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+LANGUAGES = ("en", "ja", "zh")
+# Which languages a question's wording points to: a jurisdiction named in English, or the question's own script.
+_CUES = {
+    "ja": re.compile(r"\b(?:japan|japanese|japan's)\b|[\u3040-\u30ff]", re.I),
+    "zh": re.compile(r"\b(?:china|chinese|china's|prc)\b", re.I),
+}
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One row: the concept's terms in each language."""
+
+    terms: dict[str, tuple[str, ...]]
+
+
+@lru_cache(maxsize=1)
+def concepts() -> tuple[Concept, ...]:
+    """The shipped glossary, read once."""
+    text = resources.files("ipqa").joinpath("data/glossary.tsv").read_text(encoding="utf-8")
+    rows = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cells = (line.split("\t") + ["", "", ""])[:3]
+        terms = {lang: tuple(t.strip() for t in cell.split(";") if t.strip()) for lang, cell in zip(LANGUAGES, cells)}
+        rows.append(Concept(terms))
+    return tuple(rows)
+
+
+@lru_cache(maxsize=1)
+def _matchers() -> tuple[tuple[re.Pattern[str] | None, tuple[str, ...]], ...]:
+    """Per concept: one pattern for its English terms (word-bounded, plural 's' allowed), and its CJK terms."""
+    out = []
+    for c in concepts():
+        english = sorted(c.terms["en"], key=len, reverse=True)
+        pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(t) for t in english) + r")(?:s|es)?(?![\w-])", re.I) if english else None
+        # A single CJK character (国, 条) matches inside unrelated words: only longer terms are looked for.
+        cjk = tuple(t for t in c.terms["ja"] + c.terms["zh"] if len(t) >= 2)
+        out.append((pattern, cjk))
+    return tuple(out)
+
+
+def target_languages(question: str) -> set[str]:
+    """Languages whose documents a question may be answered from, besides the language it is asked in."""
+    wanted = {lang for lang, cue in _CUES.items() if cue.search(question)}
+    if _CJK.search(question):
+        wanted.add("en")
+        if not re.search(r"[\u3040-\u30ff]", question):
+            wanted.add("zh")  # Chinese script, no kana
+    return wanted
+
+
+def translations(question: str) -> list[str]:
+    """Glossary terms, in the languages the question points to, of the concepts the question names."""
+    langs = target_languages(question)
+    if not langs:
+        return []
+    out: list[str] = []
+    for concept, (pattern, cjk) in zip(concepts(), _matchers()):
+        if (pattern is not None and pattern.search(question)) or any(t in question for t in cjk):
+            for lang in langs:
+                out.extend(t for t in concept.terms[lang] if t not in question)
+    return list(dict.fromkeys(out))
+
+
+def expand_query(question: str) -> str:
+    """The question followed by its terms in the other languages (what BM25 searches for)."""
+    extra = translations(question)
+    return question + ("\n" + " ; ".join(extra) if extra else "")

@@ -1,0 +1,80 @@
+"""The bilingual glossary: data shape, which terms a question brings in, and retrieval of Japanese provisions."""
+
+import pytest
+from conftest import shared_doc
+
+from ipqa.api import Assistant
+from ipqa.embedding import Embedder
+from ipqa.glossary import LANGUAGES, concepts, expand_query, target_languages, translations
+from ipqa.lexical import tokenize
+from ipqa.settings import Settings
+
+
+def test_glossary_rows_link_at_least_two_languages() -> None:
+    rows = concepts()
+    assert len(rows) >= 150
+    assert sum(len(terms) for c in rows for terms in c.terms.values()) >= 500
+    for c in rows:
+        assert set(c.terms) == set(LANGUAGES)
+        assert sum(1 for lang in LANGUAGES if c.terms[lang]) >= 2, c.terms
+
+
+def test_english_text_and_data_mining_reaches_the_japanese_term() -> None:
+    extra = translations("What does Japan's Copyright Act allow for text and data mining?")
+    assert "情報解析" in extra and "著作権法" in extra
+    assert "文本与数据挖掘" not in extra  # the question points to Japan, not China
+    assert {"情報", "報解"} <= set(tokenize(expand_query("What does Japan's Copyright Act allow for text and data mining?")))
+
+
+def test_japanese_and_chinese_questions_reach_english_terms() -> None:
+    assert "copyright" in translations("著作権法第三十条の四は何を認めていますか")
+    assert "labelling" in translations("生成式人工智能服务提供者应当如何对生成内容进行标识？")
+    assert target_languages("著作権法の目的は何ですか") == {"en", "ja"}  # and synonyms in its own language
+    assert target_languages("中国著作权法中自然人作品的保护期是多久？") == {"en", "zh"}
+
+
+def test_no_cue_no_expansion_and_no_single_character_matches() -> None:
+    assert translations("What does Article 53 of the AI Act require of providers?") == []
+    assert expand_query("How long does Berne protect works?") == "How long does Berne protect works?"
+    # 国 (country, state) alone names no concept: 中国 does not bring in the Japanese government's terms.
+    assert "政府" not in translations("中国的国家政策是什么？")
+
+
+@pytest.fixture(scope="module")
+def japan(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
+    """Japan's Copyright Act, the AI Promotion Act in both renditions, and two English texts as distractors."""
+    assistant = Assistant(Settings(data_dir=tmp_path_factory.mktemp("japan") / "index"), embedder=embedder)
+    names = [
+        "jp-copyright-act-ja.md",
+        "jp-ai-promotion-act-2025-ja.xml",
+        "jp-ai-promotion-act-2025-en.xml",
+        "wipo-copyright-treaty-wct-1996.md",
+        "wipo-japan-ai-ip-2026-commentary.txt",
+    ]
+    report = assistant.ingest([shared_doc(n) for n in names])
+    assert not report.failed, report.failed
+    return assistant
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does Article 30-4 of Japan's Copyright Act allow?",
+        "著作権法第三十条の四は何を認めていますか",
+        "What does Japan's Copyright Act allow for text and data mining?",
+    ],
+)
+def test_article_30_4_is_retrieved_under_its_own_label(japan: Assistant, question: str) -> None:
+    from ipqa.retrieve import retrieve
+
+    hits = retrieve(question, store=japan.store, embedder=japan.embedder, settings=japan.settings)
+    top = [(h.passage.doc_id, h.passage.section) for h in hits[:3]]
+    assert ("jp-copyright-act-ja", "Article 30-4 (第三十条の四)") in top, top
+
+
+@pytest.mark.slow
+def test_both_renditions_of_the_ai_promotion_act_carry_article_labels(japan: Assistant) -> None:
+    sections = {(p.doc_id, p.section) for d in ("jp-ai-promotion-act-2025-ja", "jp-ai-promotion-act-2025-en") for p in japan.store.doc_passages(d)}
+    assert ("jp-ai-promotion-act-2025-ja", "Article 22 (第二十二条)") in sections
+    assert ("jp-ai-promotion-act-2025-en", "Article 22") in sections

@@ -78,3 +78,18 @@ def test_both_renditions_of_the_ai_promotion_act_carry_article_labels(japan: Ass
     sections = {(p.doc_id, p.section) for d in ("jp-ai-promotion-act-2025-ja", "jp-ai-promotion-act-2025-en") for p in japan.store.doc_passages(d)}
     assert ("jp-ai-promotion-act-2025-ja", "Article 22 (第二十二条)") in sections
     assert ("jp-ai-promotion-act-2025-en", "Article 22") in sections
+
+
+@pytest.mark.slow
+def test_an_article_comes_from_one_rendition_only(japan: Assistant) -> None:
+    from ipqa.renditions import article_key
+    from ipqa.retrieve import retrieve
+
+    for question in ("Who chairs Japan's Artificial Intelligence Strategic Headquarters?", "人工知能戦略本部の本部長は誰が務めますか。"):
+        hits = retrieve(question, store=japan.store, embedder=japan.embedder, settings=japan.settings)
+        owners: dict[tuple[str, str], str] = {}
+        for h in hits:
+            key = article_key(h.passage.section)
+            if key and h.passage.doc_id.startswith("jp-ai-promotion-act"):
+                assert owners.setdefault(key, h.passage.doc_id) == h.passage.doc_id, (question, key)
+        assert owners, question

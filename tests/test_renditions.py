@@ -63,3 +63,17 @@ def test_a_work_with_one_rendition_has_no_counterpart(passages: dict[str, list[P
     infos = {k: v for k, v in Catalog.builtin().by_id.items() if k != "jp-ai-promotion-act-2025-en"}
     ja = passages["jp-ai-promotion-act-2025-ja"][3]
     assert counterpart_for(_citation(ja, ja.section), infos, passages.__getitem__) is None
+
+
+def test_source_panel_shows_the_counterpart_and_its_status(passages: dict[str, list[Passage]]) -> None:
+    from dataclasses import replace
+
+    from ipqa.ui import citation_card
+
+    infos = Catalog.builtin().by_id
+    ja = next(p for p in passages["jp-ai-promotion-act-2025-ja"] if p.section == "Article 13 (第十三条)")
+    citation = _citation(ja, "Article 13 (第十三条)")
+    html = citation_card(replace(citation, counterpart=counterpart_for(citation, infos, passages.__getitem__)), 0)
+    assert "Article 13 — Act on Promotion of Research and Development" in html
+    assert "without legal effect" in html and "establish guidelines" in html
+    assert "without legal effect" not in citation_card(citation, 0)

@@ -66,16 +66,27 @@ def target_languages(question: str) -> set[str]:
 
 
 def translations(question: str) -> list[str]:
-    """Glossary terms, in the languages the question points to, of the concepts the question names."""
+    """Glossary terms, in the languages the question points to, of the concepts the question names.
+
+    Another language gets a concept's first two terms (its usual renderings), the question's own language all its
+    synonyms: a flood of translated words would outweigh the question's own."""
     langs = target_languages(question)
     if not langs:
         return []
+    own = _own_language(question)
     out: list[str] = []
     for concept, (pattern, cjk) in zip(concepts(), _matchers()):
         if (pattern is not None and pattern.search(question)) or any(t in question for t in cjk):
             for lang in langs:
-                out.extend(t for t in concept.terms[lang] if t not in question)
+                terms = concept.terms[lang] if lang == own else concept.terms[lang][:2]
+                out.extend(t for t in terms if t not in question)
     return list(dict.fromkeys(out))
+
+
+def _own_language(question: str) -> str:
+    if re.search(r"[\u3040-\u30ff]", question):
+        return "ja"
+    return "zh" if _CJK.search(question) else "en"
 
 
 def expand_query(question: str) -> str:

@@ -9,6 +9,7 @@ from .catalog import named_docs
 from .embedding import Embedder
 from .glossary import expand_query
 from .lexical import refs
+from .renditions import article_key
 from .settings import Settings
 from .store import Store
 from .types import Hit, SourceInfo
@@ -127,6 +128,8 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         p = passages[pid]
         work = infos[p.doc_id].work_id
         keys = [(work, "sub:" + p.meta.get("sub", p.section)), (work, "text:" + _squash(p.text)[:200])]
+        if infos[p.doc_id].language and (article := article_key(p.section)):
+            keys.append((work, "article:" + "".join(article)))  # renditions in two languages label an article differently
         # Two renditions of one act (HTML and PDF): never the same provision twice.
         if any(owner.get(key, p.doc_id) != p.doc_id for key in keys):
             continue

@@ -139,16 +139,26 @@ def test_no_quotable_sentence_has_unbalanced_brackets(name: str) -> None:
     assert checked > len(passages) / 2
 
 
-def _costs(small: str, large: str) -> tuple[float, float]:
-    """Best-of-5 CPU times of both texts, measured alternately; CPU time of this process, so load from other processes
-    does not inflate one side."""
+def _costs(small: str, large: str, work=sentence_spans) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Best-of-5 CPU times of `work` on both texts (each run repeated to last a few milliseconds), measured
+    alternately; CPU time of this process, so load from other processes does not inflate one side."""
+    t0 = time.process_time()
+    work(small)
+    reps = max(1, int(0.005 / max(time.process_time() - t0, 1e-6)))
     best = [float("inf"), float("inf")]
     for _ in range(5):
         for i, text in enumerate((small, large)):
             t0 = time.process_time()
-            sentence_spans(text)
+            for _ in range(reps):
+                work(text)
             best[i] = min(best[i], time.process_time() - t0)
     return best[0], best[1]
+
+
+def _linear_pass(text: str) -> None:
+    """A pass over the text that is linear by construction (C code touching every character), as a yardstick."""
+    text.encode("utf-16").count(b"\n")
+    text.split()
 
 
 # (shape, s): the text at size s and 4s. Newline shapes are sized in lines (40k newlines took 2.6 s before), line
@@ -156,11 +166,11 @@ def _costs(small: str, large: str) -> tuple[float, float]:
 _SHAPES = {
     "blank lines": (lambda n: "Intro sentence here.\n" + "\n" * n + "Last sentence of the passage.", 50_000),
     "whitespace only": (lambda n: " \n\t" * n, 50_000),
-    "line without punctuation": (lambda n: "word " * (n // 5), 12_500),
-    "line of full stops": (lambda n: "a. " * (n // 3), 12_500),
-    "brackets that never close": (lambda n: "第一条　（目的）\n" + "この法律は（「" * (n // 7) + "。", 12_500),
+    "line without punctuation": (lambda n: "word " * (n // 5), 50_000),
+    "line of full stops": (lambda n: "a. " * (n // 3), 50_000),
+    "brackets that never close": (lambda n: "第一条　（目的）\n" + "この法律は（「" * (n // 7) + "。", 50_000),
     "Japanese lines": (lambda n: "第一条　これは文です。\n" * n, 10_000),
-    "balanced brackets": (lambda n: "著作物（「」）" * (n // 6) + "。", 12_500),
+    "balanced brackets": (lambda n: "著作物（「」）" * (n // 6) + "。", 50_000),
 }
 
 
@@ -172,79 +182,9 @@ def test_sentence_splitting_is_linear(name: str) -> None:
     ratios = []
     for _ in range(3):  # other processes on a busy machine can spoil one measurement; quadratic work fails all three
         t_small, t_large = _costs(small, large)
-        ratios.append(t_large / max(t_small, 1e-7))
+        # On a loaded machine even a linear pass over 4x the text can cost more than 4x (caches): allow for that much.
+        b_small, b_large = _costs(small, large, _linear_pass)
+        ratios.append((t_large / max(t_small, 1e-7)) / max(1.0, (b_large / max(b_small, 1e-7)) / 4))
         if ratios[-1] <= 6:
             break
-    assert min(ratios) <= 6, f"{name}: 4x the text cost {', '.join(f'{r:.1f}' for r in ratios)}x the time"
-
-
-_NEW_DOCUMENTS = [
-    "jp-copyright-act-ja",
-    "jp-ai-promotion-act-2025-ja",
-    "jp-ai-promotion-act-2025-en",
-    "jp-ip-basic-act-ja",
-    "jp-film-theft-prevention-act-ja",
-    "wipo-gratk-treaty-2024-en",
-    "cn-genai-interim-measures-2023-en-casi",
-]
-
-
-def test_catalog_describes_the_new_documents_as_the_manifest_does() -> None:
-    from ipqa.catalog import Catalog
-
-    manifest = {e["id"]: e for e in json.loads((SHARED / "manifest.json").read_text(encoding="utf-8"))}
-    entries = {e.info.doc_id: e for e in Catalog.builtin().entries}
-    for doc_id in _NEW_DOCUMENTS:
-        entry, source = entries[doc_id], manifest[doc_id]
-        assert entry.file == source["file"] and entry.sha256 == (source["sha256"],)
-        info = entry.info
-        assert (info.jurisdiction, info.date, info.url, info.publisher) == (
-            source["jurisdiction"], source["date"], source["official_url"], source["publisher"]
-        )
-        assert info.short_title and info.aliases and info.language
-
-
-def test_renditions_are_one_work_with_the_original_authoritative() -> None:
-    from ipqa.catalog import Catalog
-
-    by_id = Catalog.builtin().by_id
-    for original, translation in (
-        ("jp-ai-promotion-act-2025-ja", "jp-ai-promotion-act-2025-en"),
-        ("cn-genai-interim-measures-2023-zh", "cn-genai-interim-measures-2023-en-casi"),
-    ):
-        assert by_id[original].work_id == by_id[translation].work_id
-        assert by_id[original].authoritative and not by_id[translation].authoritative
-        assert by_id[original].language in ("ja", "zh") and by_id[translation].language == "en"
-    # Works of their own stay apart.
-    assert by_id["jp-copyright-act-ja"].work_id != by_id["jp-ai-promotion-act-2025-ja"].work_id
-
-
-@pytest.mark.parametrize(
-    ("question", "doc_id"),
-    [
-        ("What does Japan's Copyright Act allow for text and data mining?", "jp-copyright-act-ja"),
-        ("Does the Japanese Copyright Act have an exception for information analysis?", "jp-copyright-act-ja"),
-        ("What is the purpose of the AI Promotion Act?", "jp-ai-promotion-act-2025-ja"),
-        ("What does the GRATK treaty require of patent applicants?", "wipo-gratk-treaty-2024-en"),
-        ("What does Japan's IP Basic Act say about the IP Strategic Program?", "jp-ip-basic-act-ja"),
-    ],
-)
-def test_aliases_name_the_documents(question: str, doc_id: str) -> None:
-    from ipqa.catalog import Catalog, named_docs
-
-    infos = Catalog.builtin().by_id
-    assert doc_id in named_docs(question, infos)
-
-
-def test_aliases_name_no_party_or_common_word() -> None:
-    from ipqa.catalog import Catalog, named_docs
-
-    infos = {d: i for d, i in Catalog.builtin().by_id.items() if d in _NEW_DOCUMENTS}
-    for question in (
-        "What does the Ministry of Justice publish?",
-        "How does Japan treat copyright?",
-        "What did WIPO decide in Geneva?",
-        "Which interim measures apply under Article 50?",
-        "What is a film?",
-    ):
-        assert named_docs(question, infos) == set(), question
+    assert min(ratios) <= 6, f"{name}: 4x the text cost {', '.join(f'{r:.1f}' for r in ratios)}x the time (relative to a linear pass)"

@@ -20,6 +20,7 @@ _LINE_START = re.compile(
     rf"|[０-９]{{1,3}}[ \t\u3000]|\*\*[0-9０-９]{{1,3}}\*\*|(?:-[ \t]+)?[{_CJK_NUM}]{{1,4}}(?:の[{_CJK_NUM}]{{1,3}})*[ \t\u3000])"
 )
 # Brackets and quotation marks that hold CJK full stops; counted per line, so one stray bracket cannot swallow a passage.
+MAX_QUOTE_CHARS = 3000  # longest piece quoted as one sentence
 _CJK_STOPS = re.compile(r"[。；！？]")
 _OPENERS = "「『（(〔【《“"
 _CLOSERS = "」』）)〕】》”"
@@ -90,6 +91,8 @@ def cjk_sentence_ends(text: str) -> list[int]:
 
 def _quotable(piece: str) -> bool:
     """Statements, not labels: headings (no closing punctuation, few words) are not quoted."""
+    if len(piece) > MAX_QUOTE_CHARS:
+        return False  # no sentence to quote: a run without sentence ends (passages are capped at 4,000 characters)
     if piece.startswith("#") or _HEADING_LINE.fullmatch(piece) or not re.search(r"\w{3}", piece[:400]):
         return False
     if not _balanced(piece):

@@ -28,6 +28,7 @@ from ipqa.settings import Settings
 
 CLIENTS = 10
 SECONDS = 30
+AFTER = 8  # seconds of questions after the outside ingest has ended
 OTHER = "What does the Phonograms Convention protect producers of phonograms against?"
 
 
@@ -64,11 +65,16 @@ def test_server_follows_an_outside_ingest_under_load(tmp_path: Path, embedder: E
         config = httpx.get(f"{url}/config", timeout=60, trust_env=False).json()
         assert _figure(Page(url, config).ask(QUESTION)[0]) == 10  # warm: the model and the index are loaded
         end = time.monotonic() + SECONDS
+        cap = end + 300  # the clients go on until the outside ingest has ended (a slow machine starts it slowly), within a bound
+
+        def running() -> bool:
+            now = time.monotonic()
+            return now < cap and (now < end or not ingest_done or now < ingest_done[0] + AFTER)
 
         def client(seed: int) -> None:
             nonlocal answers
             rng = random.Random(seed)
-            while time.monotonic() < end:
+            while running():
                 page = Page(url, config)  # a fresh tab each time: no follow-up context
                 question = rng.choice([QUESTION, QUESTION, OTHER])
                 asked = time.monotonic()
@@ -86,7 +92,7 @@ def test_server_follows_an_outside_ingest_under_load(tmp_path: Path, embedder: E
                         seen.append((asked, time.monotonic(), figure))
 
         def outside_ingest() -> None:
-            time.sleep(SECONDS / 4)
+            time.sleep(SECONDS / 6)
             _zephyr(doc, 42)
             out = subprocess.run([IPQA, "ingest", str(folder)], env=env, capture_output=True, text=True, timeout=600)
             ingest_done.append(time.monotonic())
@@ -100,7 +106,7 @@ def test_server_follows_an_outside_ingest_under_load(tmp_path: Path, embedder: E
             t.join(timeout=SECONDS + 600)
         assert not any(t.is_alive() for t in threads), "a client hung"
         assert not errors, "\n".join(errors[:10])
-        assert ingest_done and ingest_done[0] < end, "the outside ingest ended while the clients were asking"
+        assert ingest_done, "the outside ingest ended"
         done = ingest_done[0]
         after = [figure for asked, _, figure in seen if asked > done]
         before = [figure for _, answered, figure in seen if answered < done]

@@ -55,8 +55,8 @@ class HashEmbedder(Embedder):
 
     DIM = 384
 
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Vectors for passages (counted like the real embedder's calls)."""
+    def embed(self, texts: Sequence[str], *, query_time: bool = False) -> list[list[float]]:
+        """Vectors for passages or a question's sentences (counted like the real embedder's calls)."""
         if not texts:
             return []
         self.calls += 1

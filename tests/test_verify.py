@@ -190,6 +190,7 @@ def test_calibration_set_is_hand_labelled_from_the_shared_documents() -> None:
     assert all(r["sentence"].strip() and r["passage"].strip() and r["why"].strip() for r in rows)
 
 
+@pytest.mark.slow  # 74 examples through the real model: about a minute on a busy 2-core machine
 def test_calibrated_thresholds_agree_with_the_labels(embedder: Embedder) -> None:
     """The figures recorded in eval/README.md ('Verifier calibration'): accuracy 0.93 on 74 examples."""
     examples = load_examples(CALIBRATION)

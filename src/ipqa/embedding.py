@@ -72,6 +72,8 @@ class Embedder:
     @cached_property
     def model(self):  # type: ignore[no-untyped-def]
         """The LlamaIndex embedding object (loaded on first use)."""
+        if not Path(self.path).exists() and "/" not in self.path:  # before importing torch: a missing model fails at once
+            raise ConfigError(f"Embedding model '{self.name}' not found locally (set IPQA_EMBED_MODEL to a local path).")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a model hub
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
@@ -84,8 +86,6 @@ class Embedder:
         if self.threads > 0:
             # torch's default (one thread per core) stalls single-query encodes whenever another process wants a core.
             torch.set_num_threads(self.threads)
-        if not Path(self.path).exists() and "/" not in self.path:
-            raise ConfigError(f"Embedding model '{self.name}' not found locally (set IPQA_EMBED_MODEL to a local path).")
         try:
             embed = HuggingFaceEmbedding(
                 model_name=self.path, device=self.device, embed_batch_size=self.batch_size, normalize=True, show_progress_bar=False

@@ -145,6 +145,7 @@ def test_markdown_and_csv_exports_carry_every_citation(small: Assistant) -> None
     assert len(rows) == expected
 
 
+@pytest.mark.slow  # several CLI runs, each loading the model
 def test_cli_compare(small: Assistant, tmp_path: Path) -> None:
     data_dir = small.settings.data_dir
     out = run("compare", PROGRAMS, "--json", "--md", str(tmp_path / "c.md"), "--csv", str(tmp_path / "c.csv"), data_dir=data_dir)

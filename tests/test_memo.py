@@ -92,6 +92,7 @@ def test_not_a_memo(tmp_path: Path) -> None:
         verify_memo(damaged)
 
 
+@pytest.mark.slow  # several CLI runs, each loading the model
 def test_cli_memo_and_verify_memo(sample: tuple[Assistant, Path], tmp_path: Path) -> None:
     assistant, doc = sample
     data_dir = assistant.settings.data_dir

@@ -55,7 +55,7 @@ def answer_record(answer: Answer, store: Store, settings: Settings) -> dict[str,
         "notice": answer.notice,
         "flags": list(answer.flags),
         "citations": citations,
-        "hits": answer.to_dict()["hits"],
+        **{k: v for k, v in answer.to_dict().items() if k in ("hits", "markers")},  # markers: where ipqa's own [n] are in `text`
         "ipqa_version": __version__,
         "index_fingerprint": store.fingerprint(),
         "index_generation": store.generation(),

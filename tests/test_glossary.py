@@ -93,3 +93,14 @@ def test_an_article_comes_from_one_rendition_only(japan: Assistant) -> None:
             if key and h.passage.doc_id.startswith("jp-ai-promotion-act"):
                 assert owners.setdefault(key, h.passage.doc_id) == h.passage.doc_id, (question, key)
         assert owners, question
+
+
+def test_everyday_words_and_english_renditions_are_not_expanded_from_english() -> None:
+    # "Japan", "minister", "lead", "WIPO": looked up from Japanese only, else they pull in Japanese passages.
+    assert translations("What did Japan's minister ask WIPO to lead on?") == []
+    assert {"japan", "minister", "leadership"} <= set(translations("小野田大臣はWIPOに何を主導するよう求めましたか。日本の役割は？"))
+    # A question naming a work with an English rendition is answered from it: no Japanese terms.
+    question = "Does Japan's AI Promotion Act mention copyright infringement as a risk?"
+    assert "著作権" in translations(question)
+    assert translations(question, frozenset({"ja", "en"})) == []
+    assert "著作権" in translations("Does Japan's Copyright Act protect databases?", frozenset({"ja"}))

@@ -26,6 +26,7 @@ class Concept:
     """One row: the concept's terms in each language."""
 
     terms: dict[str, tuple[str, ...]]
+    to_english_only: bool = False  # looked up only from Japanese/Chinese questions
 
 
 @lru_cache(maxsize=1)
@@ -36,9 +37,9 @@ def concepts() -> tuple[Concept, ...]:
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        cells = (line.split("\t") + ["", "", ""])[:3]
+        cells = (line.split("\t") + ["", "", "", ""])[:4]
         terms = {lang: tuple(t.strip() for t in cell.split(";") if t.strip()) for lang, cell in zip(LANGUAGES, cells)}
-        rows.append(Concept(terms))
+        rows.append(Concept(terms, cells[3].strip() == "to-en"))
     return tuple(rows)
 
 
@@ -65,17 +66,20 @@ def target_languages(question: str) -> set[str]:
     return wanted
 
 
-def translations(question: str) -> list[str]:
+def translations(question: str, named_languages: frozenset[str] = frozenset()) -> list[str]:
     """Glossary terms, in the languages the question points to, of the concepts the question names.
 
     Another language gets a concept's first two terms (its usual renderings), the question's own language all its
-    synonyms: a flood of translated words would outweigh the question's own."""
-    langs = target_languages(question)
-    if not langs:
-        return []
+    synonyms: a flood of translated words would outweigh the question's own. An English question that names a work
+    with an English rendition (`named_languages` holds "en") is answered from that rendition: no expansion."""
     own = _own_language(question)
+    langs = target_languages(question)
+    if not langs or (own == "en" and "en" in named_languages):
+        return []
     out: list[str] = []
     for concept, (pattern, cjk) in zip(concepts(), _matchers()):
+        if concept.to_english_only and own == "en":
+            continue
         if (pattern is not None and pattern.search(question)) or any(t in question for t in cjk):
             for lang in langs:
                 terms = concept.terms[lang] if lang == own else concept.terms[lang][:2]
@@ -89,7 +93,8 @@ def _own_language(question: str) -> str:
     return "zh" if _CJK.search(question) else "en"
 
 
-def expand_query(question: str) -> str:
-    """The question followed by its terms in the other languages (what BM25 searches for)."""
-    extra = translations(question)
+def expand_query(question: str, named_languages: frozenset[str] = frozenset()) -> str:
+    """The question followed by its terms in the other languages (what BM25 searches for); `named_languages`: the
+    languages of the renditions of the works the question names."""
+    extra = translations(question, named_languages)
     return question + ("\n" + " ; ".join(extra) if extra else "")

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from conftest import ROOT, shared_doc, stop_process
 from gradio.data_classes import FileData, ListFiles
+from test_hostile_files import WordEmbedder
 from test_reliability_serve import free_port, wait_for_port
 
 from ipqa import ui
@@ -199,3 +200,16 @@ def test_failed_logins_are_throttled_over_http(served: tuple[str, Settings]) -> 
         assert codes[:3] == [400, 400, 400] and 429 in codes[3:], codes
         refused = client.post("/login", data={"username": ADMIN, "password": ADMIN_PW})
         assert refused.status_code == 429 and "Too many failed logins" in refused.json()["detail"] and int(refused.headers["retry-after"]) >= 1
+
+
+def test_reingest_report_names_files_without_server_paths(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "sub" / "broken.pdf").write_bytes(b"<html>not a pdf</html>")
+    (corpus / "good.md").write_text("# Good\n\nThe lending of phonograms by libraries is an exception.\n")
+    settings = Settings(data_dir=tmp_path / "index", corpus_dir=corpus)
+    html = ui.reingest_corpus(Assistant(settings, embedder=WordEmbedder(settings)))
+    assert "<td>sub/broken.pdf</td><td><span class=\"ipqa-status\">failed</span>" in html and "1 added" in html
+    assert str(tmp_path) not in html
+    missing = Settings(data_dir=tmp_path / "index", corpus_dir=tmp_path / "nowhere")
+    assert str(tmp_path) not in ui.reingest_corpus(Assistant(missing, embedder=WordEmbedder(missing)))

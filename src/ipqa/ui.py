@@ -401,6 +401,9 @@ def upload_files(assistant: Assistant, files: Sequence[Any] | None, progress: Pr
         except IpqaError as exc:
             rows.append((original, "failed", str(exc)))
             continue
+        except Exception as exc:  # whatever goes wrong with one upload fails that upload only (type only: no internals shown)
+            rows.append((original, "failed", f"cannot be ingested ({type(exc).__name__})"))
+            continue
         for _, reason in report.failed + report.skipped:
             rows.append((original, "failed", reason))
         for status, ids in (("added", report.added), ("changed", report.changed), ("unchanged", report.unchanged)):
@@ -450,18 +453,33 @@ def reingest_corpus(assistant: Assistant, progress: Progress | None = None) -> s
     """Bring the index in line with the corpus folder (as `ipqa ingest corpus/`); HTML report."""
     folder = assistant.settings.corpus_dir
     if not folder.is_dir():
-        return notice_html(f"The corpus folder {folder} does not exist (IPQA_CORPUS_DIR).")
+        return notice_html("The corpus folder does not exist (set IPQA_CORPUS_DIR on the server).")
     if progress:
-        progress(None, desc=f"Ingesting {folder}")
+        progress(None, desc="Ingesting the corpus folder")
     try:
         report = assistant.ingest([folder])
     except IpqaError as exc:
         return notice_html(str(exc))
-    rows = [(p, "failed", r) for p, r in report.failed] + [(p, "skipped", r) for p, r in report.skipped]
-    rows += [(p, "warning", r) for p, r in report.collisions]
+    shown = _in_folder(folder)  # file names relative to the corpus folder: the page shows no server paths
+    rows = [(shown(p), "failed", r) for p, r in report.failed] + [(shown(p), "skipped", r) for p, r in report.skipped]
+    rows += [(shown(p), "warning", r) for p, r in report.collisions]
     for status, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         rows.extend((doc_id, status, "") for doc_id in ids)
     return notice_html(report.summary()) + (_report_html(rows) if rows else "")
+
+
+def _in_folder(folder: Path) -> Callable[[str], str]:
+    """A path shown relative to `folder` (or by its name when outside it)."""
+    base = folder.resolve()
+
+    def shown(path: str) -> str:
+        where = Path(path)
+        try:
+            return str(where.resolve().relative_to(base))
+        except (ValueError, OSError, RuntimeError):
+            return where.name
+
+    return shown
 
 
 # -- the app ------------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ from ipqa.api import Assistant
 from ipqa.chunking import MAX_PASSAGE_CHARS
 from ipqa.embedding import Embedder
 from ipqa.errors import QuestionTooLongError
+from ipqa.evidence import gather
 from ipqa.settings import Settings
-from ipqa.types import Hit, Passage, SourceInfo
+from ipqa.types import Answer, Hit, Passage, SourceInfo
 
 
 def test_long_questions_are_refused_with_the_limit_named(tmp_path: Path) -> None:
@@ -40,15 +41,23 @@ def _hit(rank: int, text: str) -> Hit:
 
 
 def test_composing_stops_scoring_passages_when_the_budget_is_spent(tmp_path: Path) -> None:
+    # answer() turns IPQA_ANSWER_SECONDS into gather()'s deadline: passages are scored in rank order until it passes.
     hits = [
         _hit(0, "Producers of phonograms may be protected by copyright in some countries."),
         _hit(1, "Producers of phonograms are protected against the making of duplicates without their consent."),
     ]
     infos = {h.passage.doc_id: SourceInfo(h.passage.doc_id, "Doc", "Doc", h.passage.doc_id) for h in hits}
     question = "What are producers of phonograms protected against without their consent?"
-    ample = compose(question, question, hits, infos, Settings(data_dir=tmp_path))
+    settings = Settings(data_dir=tmp_path)
+    embedder = WordEmbedder(settings)
+
+    def composed(seconds: float) -> Answer:
+        evidence = gather(question, hits, infos, embedder=embedder, store=None, deadline=time.monotonic() + seconds)
+        return compose(question, question, evidence, infos, settings)
+
+    ample = composed(60)
     assert "doc1" in {c.doc_id for c in ample.citations}, "with time, the better passage ranked second is found"
-    spent = compose(question, question, hits, infos, Settings(data_dir=tmp_path, answer_seconds=0))
+    spent = composed(-1)
     assert {c.doc_id for c in spent.citations} <= {"doc0"}, "without time left, only the best-ranked passage is scored"
 
 

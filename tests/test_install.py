@@ -53,3 +53,9 @@ def test_wheel_install_ships_the_catalog(tmp_path: Path) -> None:
     as_json = subprocess.run([str(ipqa), "--data-dir", str(data), "sources", "--json"], env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     (doc,) = json.loads(as_json.stdout)
     assert doc["jurisdiction"] == "International"  # only the catalog says so; the file itself does not
+    # Every file of the package's data folder is in the wheel (answerability model, glossary, catalog, ...).
+    shipped = sorted(p.name for p in (site / "ipqa" / "data").iterdir())
+    assert shipped == sorted(p.name for p in (ROOT / "src" / "ipqa" / "data").iterdir() if p.is_file())
+    asked = subprocess.run([str(ipqa), "--data-dir", str(data), "ask", "What does the Phonograms Convention protect producers against?"],
+                           env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert asked.returncode == 0 and "Sources:" in asked.stdout, asked.stdout + asked.stderr

@@ -92,7 +92,7 @@ def test_respond_streams_then_answers_with_clickable_citations(small: Assistant)
     assert "International" in panel and "1996-12-20" in panel and "Article 4" in panel
     assert f"<mark>{WCT_QUOTE}</mark>" in panel
     assert 'href="https://www.wipo.int/treaties/en/ip/wct/"' in panel
-    assert 'href="gradio_api/file=' in panel and "wipo-copyright-treaty-wct-1996.md" in panel
+    assert 'href="ipqa/document/' in panel and "wipo-copyright-treaty-wct-1996.md" in panel
     assert "Retrieved, not cited" in panel
     assert copied.startswith(turns[0].answer.text) and "[1] WIPO Copyright Treaty" in copied
 
@@ -161,7 +161,7 @@ def test_document_text_is_always_escaped() -> None:
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in card
     assert "<mark>The rule &#123;&#123;value&#125;&#125; &#36;&#123;value&#125; &lt;img src=x onerror=alert(1)&gt; applies &amp; holds.</mark>" in card
     assert "Page</span> 3" in card and "EU" in card and "2024-06-13" in card
-    assert "gradio_api/file" not in card and "<code>doc.html</code>" in card and "/tmp/corpus" not in card  # HTML files are not served; no server path
+    assert "ipqa/document" not in card and "<code>doc.html</code>" in card and "/tmp/corpus" not in card  # HTML files are not served; no server path
     answer = Answer("q?", f"Under Doc, Article 1: “{quote}” [1]", True, (c,), ())
     bubble = ui.answer_html(answer.text, 0, answer)
     assert "<img" not in bubble and "&lt;img" in bubble and bubble.count('class="ipqa-cite"') == 2
@@ -237,7 +237,8 @@ def test_sources_tab_upload_remove_and_reingest(tmp_path: Path, embedder: Embedd
     assert rows[0][-1] == "uploaded"
     chat, turns, panel, _, _ = final(ui.respond(assistant, "What does the Zephyr Registry record?", [], []))
     assert turns[0].answer.citations and turns[0].answer.citations[0].doc_id == "upload:zephyr_note"
-    assert "gradio_api/file=" in panel and "zephyr_note.md" in panel and 'class="ipqa-uploaded"' in panel
+    assert "ipqa/document/" in panel and "zephyr_note.md" in panel and 'class="ipqa-uploaded"' in panel
+    assert str(assistant.settings.data_dir.resolve()) not in panel, "documents are linked by key, not by server path"
 
     again = ui.upload_files(assistant, [str(odd)])
     assert "unchanged" in again

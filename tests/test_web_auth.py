@@ -193,6 +193,22 @@ def test_every_route_but_the_login_page_requires_a_login(served: tuple[str, Sett
 
 
 @pytest.mark.slow
+def test_documents_are_served_by_key_to_logged_in_users_only(served: tuple[str, Settings]) -> None:
+    url, settings = served
+    record = Assistant(settings).sources()[0]
+    href = ui.file_href(record.path)
+    assert href and record.path not in href and href.endswith("/wipo-phonograms-convention-1971.md")
+    with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
+        assert client.get("/" + href).status_code == 401
+        assert client.post("/login", data={"username": READER, "password": READER_PW}).json() == {"success": True}
+        served_file = client.get("/" + href)
+        assert served_file.status_code == 200 and served_file.headers["content-type"].startswith("text/plain")
+        assert served_file.content == Path(record.path).read_bytes()
+        assert client.get("/ipqa/document/" + "0" * 24 + "/x.md").status_code == 404
+        assert client.get("/ipqa/document/../../etc/passwd").status_code in (404, 401)
+
+
+@pytest.mark.slow
 def test_failed_logins_are_throttled_over_http(served: tuple[str, Settings]) -> None:
     url, _ = served
     with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import ipaddress
 import os
@@ -158,11 +159,41 @@ def highlighted_passage(c: Citation) -> str:
     return f"{_esc(show(c.passage[:start]))}<mark>{_esc(show(c.passage[start:end]))}</mark>{_esc(show(c.passage[end:]))}"
 
 
+DOCUMENT_ROUTE = "ipqa/document"
+_MEDIA_TYPES = {".pdf": "application/pdf", ".txt": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8",
+                ".markdown": "text/plain; charset=utf-8"}
+
+
+def file_key(path: str) -> str:
+    """An opaque key for an indexed file: links name it without showing the server's path."""
+    return hashlib.sha256(path.encode()).hexdigest()[:24]
+
+
 def file_href(path: str) -> str | None:
-    """Link to a local document through the app's file route (None for types that could run script)."""
+    """Link to a local document through ipqa's document route (None for types that could run script)."""
     if not path or Path(path).suffix.lower() not in LINKABLE_TYPES:
         return None
-    return "gradio_api/file=" + quote(path)
+    return f"{DOCUMENT_ROUTE}/{file_key(path)}/{quote(Path(path).name)}"
+
+
+def document_route(assistant: Assistant) -> Any:
+    """The route behind `file_href`: serves an indexed file of a linkable type by its key, as PDF or plain text."""
+    from starlette.responses import FileResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    def serve(request: Any) -> Any:
+        key = request.path_params["key"]
+        try:
+            records = assistant.sources()
+        except IpqaError:
+            records = []
+        for record in records:
+            if file_href(record.path) and file_key(record.path) == key and Path(record.path).is_file():
+                media = _MEDIA_TYPES[Path(record.path).suffix.lower()]
+                return FileResponse(record.path, media_type=media, headers={"X-Content-Type-Options": "nosniff"}, content_disposition_type="inline")
+        return PlainTextResponse("No such document.", status_code=404)
+
+    return Route(f"/{DOCUMENT_ROUTE}/{{key}}/{{name}}", serve, methods=["GET"])
 
 
 def _links(url: str, file: str) -> str:
@@ -594,14 +625,6 @@ def THEME() -> gr.themes.Base:  # noqa: N802 — a factory standing in for a con
     return gr.themes.Default(primary_hue="blue", neutral_hue="slate", font=font)
 
 
-def _allow(demo: gr.Blocks, paths: Sequence[str]) -> None:
-    """Let the file route serve these cited documents (only types that cannot run script)."""
-    allowed = demo.allowed_paths
-    for path in paths:
-        if file_href(path) and path not in allowed and Path(path).is_file():
-            allowed.append(path)
-
-
 def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
     """The whole UI, constructed but not launched; every handler goes through `assistant`."""
     from .ui_api import add_endpoints
@@ -670,12 +693,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                             corpus_button = gr.Button("Re-ingest the corpus folder", size="sm", elem_id="ipqa-reingest")
 
         def _respond(question: str, chat: Chat, state: list[Turn], juris: list[str], doc_ids: list[str], k: float) -> Iterator[tuple[Any, ...]]:
-            for out in respond(assistant, question, chat, state, juris, doc_ids, k):
-                if len(out[1]) > len(state or []):
-                    turn = out[1][-1]
-                    shown = {c.doc_id for c in turn.answer.citations} | {h.passage.doc_id for h in turn.answer.hits}
-                    _allow(demo, [turn.infos[d].file for d in shown if d in turn.infos])
-                yield out
+            yield from respond(assistant, question, chat, state, juris, doc_ids, k)
 
         def _select(state: list[Turn], evt: gr.EventData) -> str:
             data = getattr(evt, "_data", None) or {}
@@ -785,11 +803,6 @@ def check_exposure(settings: Settings, *, no_auth: bool = False) -> None:
 def launch_options(settings: Settings, assistant: Assistant) -> dict[str, Any]:
     """Keyword arguments for `Blocks.launch`: local bind, optional auth (users, throttled logins, every route gated), no share link, our styling."""
     users = load_users(settings.auth, settings.auth_file)
-    files = []
-    try:
-        files = [r.path for r in assistant.sources() if file_href(r.path) and Path(r.path).is_file()]
-    except IpqaError:
-        pass
     options: dict[str, Any] = {
         "server_name": settings.host,
         "server_port": settings.port,
@@ -800,16 +813,17 @@ def launch_options(settings: Settings, assistant: Assistant) -> dict[str, Any]:
         "pwa": False,
         "inbrowser": False,
         "enable_monitoring": False,
-        "allowed_paths": files,
+        "allowed_paths": [],  # documents are served by ipqa's own route (DOCUMENT_ROUTE), by key, never by path
         "max_file_size": f"{settings.max_file_mb}mb",
         "footer_links": [],
         "css": CSS,
         "theme": THEME(),
     }
+    options["app_kwargs"] = {"routes": [document_route(assistant)]}
     if users:
         from starlette.middleware import Middleware
 
-        options["app_kwargs"] = {"middleware": [Middleware(AuthGate, throttle=LoginThrottle())]}
+        options["app_kwargs"]["middleware"] = [Middleware(AuthGate, throttle=LoginThrottle())]
     return options
 
 

@@ -41,6 +41,9 @@ def export(model_path: str, target: Path) -> Path:
         raise ConfigError(f"Exporting the embedding model to ONNX needs torch and onnx ({exc.name} is missing) — pip install torch onnx, "
                           "or set IPQA_EMBED_BACKEND=torch.") from None
 
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a one-off export, not worth a progress bar in `make install` or the first ask
     # Eager attention: the SDPA path bakes a shape test into the traced graph; eager gives one graph for every length.
     model = AutoModel.from_pretrained(model_path, attn_implementation="eager").eval()
 

@@ -188,3 +188,8 @@ def test_sentence_splitting_is_linear(name: str) -> None:
         if ratios[-1] <= 6:
             break
     assert min(ratios) <= 6, f"{name}: 4x the text cost {', '.join(f'{r:.1f}' for r in ratios)}x the time (relative to a linear pass)"
+
+
+def test_bold_full_width_paragraph_numbers_refine_the_label() -> None:
+    text = "この法律で「知的財産」とは、…をいう。\n\n**２**\nこの法律で「知的財産権」とは、…をいう。"
+    assert label_with_path("Article 2 (第二条)", scan_markers(text)) == "Article 2, paragraph 2 (第二条第二項)"

@@ -197,8 +197,8 @@ def _dedupe(marks: list[tuple[int, str, bool]], text: str) -> list[tuple[int, st
 # Paragraph/point markers: "1.", "(1)", "(1).", "(a)", "(A)", "(ii)".
 _MARKER = re.compile(
     r"^[ \t>*-]*(?:(\d{1,3})\.(?=\s)|\((\d{1,3})\)\.?(?=\s)|\(([a-z]{1,2})\)(?=\s)|\(([A-Z])\)(?=\s)|\(([ivx]{1,5})\)(?=\s)"
-    # Japanese statutes: paragraph 項 "２　" / "**2** ", item 号 "一　" / "- 七の二 " (e-Gov XML and Markdown renderings).
-    rf"|(?:\*\*([0-9]{{1,3}})\*\*|([０-９]{{1,3}}))(?=[ \t\u3000])|([{_CN_NUM}]{{1,4}}(?:の[{_CN_NUM}]{{1,3}})*)(?=[ \t\u3000]))",
+    # Japanese statutes: paragraph 項 "２　" / "**2** " / "**２**", item 号 "一　" / "- 七の二 " (e-Gov XML, Markdown renderings).
+    rf"|\*\*([0-9０-９]{{1,3}})\*\*(?=\s)|([０-９]{{1,3}})(?=[ \t\u3000])|([{_CN_NUM}]{{1,4}}(?:の[{_CN_NUM}]{{1,3}})*)(?=[ \t\u3000]))",
     re.M,
 )
 _JA_STYLES = ("項", "号")

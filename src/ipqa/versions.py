@@ -8,7 +8,7 @@ import hashlib
 # loaders.py and the loader modules it calls: the extracted text, headings, pages of a file.
 LOADERS = "2"  # 2: law XML (lawxml.py)
 # chunking.py: passage boundaries, section labels, the passage meta (sub-provision paths).
-CHUNKER = "2"  # 2: Japanese 第N条のM / 項 / 号 / 附則 labels, bracket-aware CJK sentence ends
+CHUNKER = "3"  # 2: Japanese 第N条のM / 項 / 号 / 附則 labels, bracket-aware CJK sentence ends; 3: **２** paragraphs
 # ingest.embed_text (the text the model embeds) and the metadata written beside each vector.
 EMBED_TEXT = "1"
 

@@ -189,3 +189,14 @@ def test_an_index_made_by_older_code_is_rechunked(tmp_path: Path, settings: Sett
     assert assistant.sources()[0].pipeline == versions.pipeline() and assistant.store.fingerprint() == current
     assert [c.status for c in run_checks(settings, embedder) if c.name == "index version"] == [OK]
     assert not assistant.ingest([DATA / "treaty_sample.md"]).rechunked
+
+
+def test_bm25_saved_in_place_by_an_earlier_version_is_replaced(tmp_path: Path) -> None:
+    folder = tmp_path / "bm25"
+    Bm25Index.build([("a", "alpha treaty")]).save(tmp_path / "old")
+    (tmp_path / "old").resolve().rename(folder)  # the layout earlier versions wrote: files directly in bm25/
+    (tmp_path / "old").unlink()
+    assert not folder.is_symlink() and Bm25Index.load(folder).ids == ["a"] and Bm25Index.saved_key(folder).startswith("in-place:")
+    Bm25Index.build([("b", "bravo treaty"), ("c", "charlie")]).save(folder)
+    assert folder.is_symlink() and Bm25Index.load(folder).ids == ["b", "c"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["bm25", Bm25Index.saved_key(folder)])  # the old directory is gone

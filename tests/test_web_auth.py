@@ -77,6 +77,13 @@ def test_failed_logins_back_off_exponentially_per_client_and_user() -> None:
     now[0] = 100.0
     throttle.succeeded("10.0.0.1", "ann")
     assert throttle.wait("10.0.0.1", "ann") == 0.0
+    sprayed = LoginThrottle(cap=60.0, clock=lambda: now[0])
+    sprayed.MAX_KEYS = 50
+    for i in range(1000):  # one client sprays user names; old entries are let go
+        now[0] += 1.0
+        sprayed.failed("10.0.0.9", f"user{i}")
+    assert sprayed.wait("10.0.0.9", "anyone") > 0, "the spraying client is still held back"
+    assert sprayed.wait("10.0.0.8", "user1") == 0.0
 
 
 def test_serve_refuses_a_public_address_without_auth(tmp_path: Path) -> None:

@@ -106,6 +106,8 @@ class LoginThrottle:
     The first `free` failures cost nothing; then each further failure doubles the wait (1 s, 2 s, 4 s, ...
     up to `cap`). A success clears the client's and the user's count."""
 
+    MAX_KEYS = 100_000
+
     def __init__(self, free: int = 3, base: float = 1.0, cap: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.free, self.base, self.cap, self.clock = free, base, cap, clock
         self._failures: dict[str, tuple[int, float]] = {}  # key -> (failures, not before)
@@ -121,6 +123,8 @@ class LoginThrottle:
         """Record a failed login."""
         now = self.clock()
         with self._lock:
+            if len(self._failures) > self.MAX_KEYS:  # names sprayed by an attacker must not grow memory for ever
+                self._failures = {k: v for k, v in self._failures.items() if v[1] > now - self.cap}
             for key in self._keys(client, user):
                 count = self._failures.get(key, (0, 0.0))[0] + 1
                 delay = 0.0 if count <= self.free else min(self.cap, self.base * 2 ** (count - self.free - 1))

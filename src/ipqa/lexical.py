@@ -124,10 +124,12 @@ class Bm25Index:
     @classmethod
     def load(cls, folder: Path) -> Bm25Index | None:
         """Read a saved index, or None when there is none (or it was written by another tokenizer version)."""
-        for _ in range(3):
+        for _ in range(20):
             try:
                 return cls._load(folder.resolve())  # one directory, whatever a concurrent save does to the link
             except FileNotFoundError:
+                if not folder.exists():
+                    return None  # nothing saved
                 continue  # that directory was replaced twice while we read it: read the current one
         return None
 

@@ -27,6 +27,7 @@ _CLASS_LEVELS = {"oj-doc-ti": 1, "oj-ti-section-1": 2, "oj-ti-grseq-1": 2, "oj-t
 # quadratically over a heading followed by 100k spaces.
 _MD_HEADING = re.compile(r"^(#{1,6})[ \t]+([^\n]*)", re.M)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0d-\x1f]")  # control characters other than \t \n \f
+_FIRST_LINE = re.compile(r"([^\n]{3,200})\n\s*\n")
 _CHILD, _FLUSH, _SPACE = 0, 1, 2  # work items of the iterative HTML walk
 
 
@@ -162,7 +163,8 @@ def _control_ratio(text: str) -> float:
 def _text_headings(text: str) -> list[Heading]:
     """Short title-like lines set off by blank lines count as headings in plain text."""
     out = []
-    first = re.match(r"\s*([^\n]{3,200})\n\s*\n", text)
+    # From the first non-blank character: a leading `\s*` would backtrack over a sea of leading spaces.
+    first = _FIRST_LINE.match(text, len(text) - len(text.lstrip()))
     if first and not re.search(r"[.;,]$", first.group(1).strip()) and len(first.group(1).split()) <= 30:
         out.append(Heading(first.start(1), 1, first.group(1).strip()))
     for m in re.finditer(r"(?:^|\n\n)([^\n]{3,100})\n\n", text):

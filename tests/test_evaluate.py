@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import os
 import subprocess
 import sys
@@ -302,6 +303,12 @@ def test_comparison_questions_are_scored_per_jurisdiction(tmp_path: Path) -> Non
     results = evaluate.aggregate([dataclasses.asdict(r)], "extractive")
     assert results["compare_groups"]["JP"]["cited_rate"] == 1.0
     assert "c1: International ✓ · JP ✗ (compare: International ✓ · JP ✓)" in evalreport.markdown_report(results)
+
+
+def test_f1_is_undefined_without_positives_and_zero_when_none_is_found() -> None:
+    assert math.isnan(metrics.f1(0.0, math.nan))  # a group with no unanswerable question: no refusal F1
+    assert metrics.f1(math.nan, 0.0) == 0.0  # nothing declined, none of the positives found
+    assert metrics.f1(0.5, 0.5) == 0.5 and metrics.f1(0.0, 0.0) == 0.0
 
 
 def test_language_comes_from_the_question_script() -> None:

@@ -151,10 +151,11 @@ def ratio(num: Any, den: Any) -> Any:
 
 
 def f1(p: Any, r: Any) -> Any:
-    """Harmonic mean of precision and recall: 0 when either is 0 (even if the other is undefined), else NaN when one is."""
+    """Harmonic mean of precision and recall; NaN without positives (recall undefined), 0 when recall is 0."""
     p, r = np.asarray(p, dtype=float), np.asarray(r, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), np.where((p == 0) | (r == 0), 0.0, np.nan))
+        harmonic = np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1), 0.0)
+        return np.where(np.isnan(r), np.nan, np.where(np.isnan(p), np.where(r == 0, 0.0, np.nan), harmonic))
 
 
 @dataclass(frozen=True)

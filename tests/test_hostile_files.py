@@ -116,16 +116,18 @@ def test_links_out_of_the_folder_are_skipped_unless_allowed_and_pruned(tmp_path:
     (folder / "inside-link.md").symlink_to(folder / "good.md")
     (folder / "secret.md").symlink_to(outside / "secret.md")
     (folder / "null.txt").symlink_to("/dev/null")
+    (folder / "outside-dir").symlink_to(outside, target_is_directory=True)
+    folder_link = (str(folder / "outside-dir"), "symbolic link to a folder, not followed")
 
     allowed = Settings(data_dir=tmp_path / "index", follow_outside_links=True)
     report = ingest([folder], allowed, embedder=WordEmbedder(allowed))
     assert sorted(report.added) == ["good", "inside-link", "secret"]
-    assert report.skipped == [(str(folder / "null.txt"), "not a regular file (device)")]
+    assert report.skipped == [folder_link, (str(folder / "null.txt"), "not a regular file (device)")]
 
     strict = Settings(data_dir=tmp_path / "index")
     report = ingest([folder], strict, embedder=WordEmbedder(strict))
     outside_link = "symbolic link to a file outside the ingested folder (set IPQA_FOLLOW_OUTSIDE_LINKS=true to allow)"
-    assert report.skipped == [(str(folder / "null.txt"), outside_link), (str(folder / "secret.md"), outside_link)]
+    assert report.skipped == [folder_link, (str(folder / "null.txt"), outside_link), (str(folder / "secret.md"), outside_link)]
     assert report.removed == ["secret"], "a link now left out is pruned like a deleted file"
     assert sorted(r.doc_id for r in Store(strict).docs()) == ["good", "inside-link"]
 

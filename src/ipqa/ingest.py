@@ -71,7 +71,9 @@ def collect(paths: Iterable[Path], report: IngestReport, *, outside_links: bool 
         if root.is_dir():
             base = root.resolve()
             for folder, dirs, names in os.walk(root, onerror=lambda e: report.failed.append((str(e.filename), f"cannot list folder ({e.strerror})"))):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # no symlinked dirs followed: no loops
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in [d for d in dirs if os.path.islink(os.path.join(folder, d))]:  # never followed: no loops, no escape
+                    report.skipped.append((str(Path(folder) / name), "symbolic link to a folder, not followed"))
                 for name in sorted(names):
                     path = Path(folder) / name
                     if name.startswith("."):

@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from conftest import DATA, shared_doc
 
 from ipqa.api import Assistant
@@ -30,6 +31,7 @@ def _zephyr(path: Path, years: int) -> None:
     path.write_text(f"# Zephyr Registry rules\n\n{sections}\n", encoding="utf-8")
 
 
+@pytest.mark.slow  # asks in a loop while ingests run: 40 s on a busy 2-core machine
 def test_questions_during_reingest_always_see_the_document(tmp_path: Path, settings: Settings, embedder: Embedder) -> None:
     folder = tmp_path / "docs"
     folder.mkdir()

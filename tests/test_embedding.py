@@ -86,3 +86,11 @@ def test_hash_embedder_is_deterministic_and_content_dependent(fake_embedder: Emb
     ranked = sorted(range(3), key=lambda i: -cosine(query, vectors[i]))
     assert ranked[0] == 0 and ranked[-1] == 2
     assert fake_embedder.count_tokens("reproduction") == Embedder(Settings()).count_tokens("reproduction")
+
+
+def test_unwritable_model_cache_is_one_clear_error() -> None:
+    from ipqa.errors import ConfigError
+
+    embedder = Embedder(Settings(embed_backend="onnx", model_cache=Path("/proc/ipqa-model-cache")))  # not creatable, even as root
+    with pytest.raises(ConfigError, match=r"^Cannot write the ONNX export .* to /proc/ipqa-model-cache .* set IPQA_MODEL_CACHE to a writable folder\.$"):
+        embedder.embed_query("What is a phonogram?")

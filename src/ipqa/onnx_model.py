@@ -33,15 +33,31 @@ def onnx_file(model_path: str, cache_dir: Path) -> Path:
 
 def export(model_path: str, target: Path) -> Path:
     """Export the transformer of a local sentence-transformers folder to `target` (needs torch and onnx; about 15 s)."""
+    try:  # checked first: a cache folder that cannot be written fails at once, before seconds of torch import
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.part")
+    except OSError as exc:
+        raise ConfigError(f"Cannot write the ONNX export of the embedding model to {target.parent} ({exc.strerror}) — "
+                          "set IPQA_MODEL_CACHE to a writable folder.") from None
+    os.close(fd)
+    try:
+        _export(model_path, tmp)
+        os.replace(tmp, target)  # atomic: a concurrent process sees the old state or the whole file
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _export(model_path: str, file: str) -> None:
     try:
         import onnx  # noqa: F401  (torch.onnx needs it to write the file)
         import torch
         from transformers import AutoModel
+        from transformers.utils import logging as hf_logging
     except ImportError as exc:
         raise ConfigError(f"Exporting the embedding model to ONNX needs torch and onnx ({exc.name} is missing) — pip install torch onnx, "
                           "or set IPQA_EMBED_BACKEND=torch.") from None
-
-    from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a one-off export, not worth a progress bar in `make install` or the first ask
     # Eager attention: the SDPA path bakes a shape test into the traced graph; eager gives one graph for every length.
@@ -56,22 +72,13 @@ def export(model_path: str, target: Path) -> Path:
             return self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).last_hidden_state
 
     sample = tuple(torch.ones(2, 16, dtype=torch.long) for _ in INPUTS)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".onnx.part")
-    os.close(fd)
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # tracer warnings about constant shapes that eager attention does not use
-            torch.onnx.export(
-                LastHiddenState(), sample, tmp, input_names=list(INPUTS), output_names=["last_hidden_state"],
-                dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")},
-                opset_version=17, dynamo=False,  # the TorchScript exporter needs no onnxscript
-            )
-        os.replace(tmp, target)  # atomic: a concurrent process sees the old state or the whole file
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings about constant shapes that eager attention does not use
+        torch.onnx.export(
+            LastHiddenState(), sample, file, input_names=list(INPUTS), output_names=["last_hidden_state"],
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")},
+            opset_version=17, dynamo=False,  # the TorchScript exporter needs no onnxscript
+        )
 
 
 class OnnxEncoder:

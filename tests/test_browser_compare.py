@@ -50,3 +50,19 @@ def test_compare_tab_columns_and_a_citation(browser, server: str, tmp_path: Path
     print(f"\nscreenshot of the Compare tab: {tmp_path / 'compare.png'}")
     context.close()
     assert outside == []
+
+
+def test_chat_answer_exported_as_a_memo(browser, server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    context = browser.new_context(viewport={"width": 1440, "height": 980})
+    page = context.new_page()
+    page.goto(server)
+    box = page.locator("#ipqa-question textarea")
+    box.fill("Are computer programs protected as literary works?")
+    box.press("Enter")
+    page.locator("#ipqa-chat .ipqa-answer").filter(has_text="Computer programs are protected").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    page.locator("#ipqa-memo").click()
+    link = page.locator('#ipqa-memo-files a[download="memo.md"]')
+    link.wait_for(timeout=30_000)
+    memo = page.request.get(link.get_attribute("href")).text()
+    assert memo.startswith("# Are computer programs protected as literary works?") and "ipqa-memo-record" in memo
+    context.close()

@@ -53,11 +53,22 @@ def test_compare_errors_show_in_place_of_the_columns(small: Assistant) -> None:
 def test_app_has_the_compare_tab_and_named_endpoints(small: Assistant) -> None:
     demo = ui.build_app(small.settings, small)
     ids = {getattr(b, "elem_id", None) for b in demo.blocks.values()}
-    for elem_id in ("ipqa-compare-question", "ipqa-compare", "ipqa-compare-columns", "ipqa-compare-panel", "ipqa-compare-export"):
+    for elem_id in ("ipqa-memo", "ipqa-memo-files", "ipqa-compare-question", "ipqa-compare", "ipqa-compare-columns", "ipqa-compare-panel", "ipqa-compare-export"):
         assert elem_id in ids, elem_id
     api = {d.api_name for d in demo.fns.values() if d.api_visibility == "public"}
     assert api == {"ask", "compare", "sources"}, api
     assert isinstance(demo, gr.Blocks) and not demo.is_running
+
+
+def test_chat_exports_a_memo_of_the_latest_answer(small: Assistant) -> None:
+    hidden = ui_compare.chat_memo(small, [])
+    assert hidden.visible is False and hidden.value is None
+    *_, (chat, turns, *_rest) = ui.respond(small, PROGRAMS, [], [])
+    shown = ui_compare.chat_memo(small, turns)
+    files = [Path(f["path"] if isinstance(f, dict) else f) for f in shown.value]
+    assert shown.visible is True and [f.name for f in files] == ["memo.md", "memo.html"]
+    assert PROGRAMS in files[0].read_text(encoding="utf-8")
+    assert [c.status for c in verify_memo(files[1])] == [VERBATIM] * len(turns[-1].answer.citations)
 
 
 def test_ui_modules_use_only_the_library_api() -> None:

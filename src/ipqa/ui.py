@@ -628,7 +628,7 @@ def THEME() -> gr.themes.Base:  # noqa: N802 — a factory standing in for a con
 def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
     """The whole UI, constructed but not launched; every handler goes through `assistant`."""
     from .ui_api import add_endpoints
-    from .ui_compare import compare_tab
+    from .ui_compare import chat_memo, compare_tab
 
     jurisdictions, docs = filter_choices(assistant)
     examples = example_questions(assistant)
@@ -661,6 +661,9 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
                         with gr.Row(elem_id="ipqa-actions"):
                             copy = gr.Button("Copy answer", size="sm", scale=0, min_width=120, elem_id="ipqa-copy")
                             new_chat = gr.Button("New chat", size="sm", scale=0, min_width=100, elem_id="ipqa-new")
+                            memo_button = gr.Button("Export memo", size="sm", scale=0, min_width=120, elem_id="ipqa-memo")
+                        memo_files = gr.File(label="Memo of the latest answer (Markdown, HTML): `ipqa verify-memo` re-checks it", file_count="multiple",
+                                             interactive=False, visible=False, elem_id="ipqa-memo-files")
                         copy_source = gr.Textbox(visible=False)
                         with gr.Accordion("Filters", open=False, elem_id="ipqa-filters"):
                             pick_jurisdictions = gr.CheckboxGroup(jurisdictions, label="Jurisdictions (none ticked = all)", elem_id="ipqa-jurisdictions")
@@ -748,6 +751,7 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
         new_chat.click(clear_chat, None, chat_outputs, queue=False, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, queue=False, api_visibility="private")
         copy.click(None, [copy_source], None, js=COPY_JS)
+        memo_button.click(lambda state: chat_memo(assistant, state), [turns], [memo_files], api_visibility="private")  # ui_compare.py
         ingest_button.click(_working, None, [status], queue=False, api_visibility="private").then(
             _upload, [uploads], [status, uploads], api_visibility="private"
         ).then(_refresh, None, refreshed, show_progress="hidden", api_visibility="private")

@@ -106,15 +106,29 @@ def compare_panel(comparison: Comparison | None, group_index: int, n: int) -> st
     return f'<div class="ipqa-panel"><div class="ipqa-panel-q">Sources for {_esc(g.label)}: “{_esc(comparison.question)}”</div>{cards}</div>'
 
 
-def export_files(assistant: Assistant, comparison: Comparison) -> list[str]:
-    """Markdown, CSV and memo (Markdown and HTML) files of a comparison, in a fresh temporary folder, for download."""
-    folder = Path(tempfile.mkdtemp(prefix="ipqa-compare-"))
-    record = assistant.memo(comparison)
-    files = {"comparison.md": to_markdown(comparison), "comparison.csv": to_csv(comparison),
-             "memo.md": memo_markdown(record), "memo.html": memo_html(record)}
+def _write_files(files: dict[str, str]) -> list[str]:
+    folder = Path(tempfile.mkdtemp(prefix="ipqa-export-"))
     for name, text in files.items():
         (folder / name).write_text(text, encoding="utf-8")
     return [str(folder / name) for name in files]
+
+
+def export_files(assistant: Assistant, comparison: Comparison) -> list[str]:
+    """Markdown, CSV and memo (Markdown and HTML) files of a comparison, in a fresh temporary folder, for download."""
+    record = assistant.memo(comparison)
+    return _write_files({"comparison.md": to_markdown(comparison), "comparison.csv": to_csv(comparison),
+                         "memo.md": memo_markdown(record), "memo.html": memo_html(record)})
+
+
+def chat_memo(assistant: Assistant, turns: Sequence[Any] | None) -> Any:
+    """The Chat tab's 'Export memo': the latest answer as a memo (Markdown and HTML) to download; hidden when there is none."""
+    if not turns:
+        return gr.File(value=None, visible=False)
+    try:
+        record = assistant.memo(turns[-1].answer)
+    except IpqaError:
+        return gr.File(value=None, visible=False)
+    return gr.File(value=_write_files({"memo.md": memo_markdown(record), "memo.html": memo_html(record)}), visible=True)
 
 
 def run_compare(

@@ -101,9 +101,11 @@ def test_generation_moves_with_every_write(settings: Settings, embedder: Embedde
     first = assistant.store.generation()
     assistant.ingest([path])  # nothing changed: nothing written
     assert assistant.store.generation() == first
+    assistant.ask("What exceptions may Contracting Parties provide for reading rooms?")  # the vector store is open now
     path.write_text(path.read_text() + "\n### Article 9\n\n(1). A new article.\n")
     assistant.ingest([path])
     assert assistant.store.generation() > first
+    assert not assistant.store.refresh()  # its own writes keep this process's client current: nothing to reopen
 
 
 def test_a_store_notices_another_process_ingest(tmp_path: Path, embedder: Embedder) -> None:

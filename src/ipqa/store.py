@@ -212,14 +212,19 @@ class Store:
             self._docs = None
         return True
 
-    def _bump(self, db: sqlite3.Connection) -> None:
-        """Inside a write transaction: move the index generation on (our own Chroma client stays current)."""
-        row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        before = int(row[0]) if row else 0
-        db.execute(_BUMP)
-        db.execute("INSERT INTO meta VALUES ('changed_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(time.time()),))
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, which moves the index generation on. Once it has committed, our own Chroma client
+        counts as current (it made the change) if it was before; other processes' clients reopen."""
+        db = self.db
         handles = self._chroma
-        if handles is not None and handles.generation == before:
+        with db:
+            yield db
+            row = db.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+            before = int(row[0]) if row else 0
+            db.execute(_BUMP)
+            db.execute("INSERT INTO meta VALUES ('changed_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (str(time.time()),))
+        if handles is not None and handles is self._chroma and handles.generation == before:
             handles.generation = before + 1
 
     # -- bookkeeping --------------------------------------------------------------------
@@ -347,10 +352,8 @@ class Store:
 
     def mark_pending(self, doc_id: str) -> None:
         """Record that the vector store is about to change for this document."""
-        db = self.db
-        with db:
+        with self._write() as db:
             db.execute("INSERT OR REPLACE INTO pending VALUES (?, ?)", (doc_id, time.time()))
-            self._bump(db)
 
     def recover(self) -> list[str]:
         """Undo half-finished writes of a crashed ingest: those documents are dropped and re-ingested; replaced vectors go."""
@@ -363,12 +366,10 @@ class Store:
     def _drop(self, doc_id: str) -> None:
         """Delete a pending document's vectors, then its bookkeeping and the pending mark in one transaction."""
         self.vector_store.delete(ref_doc_id=doc_id)
-        db = self.db
-        with db:
+        with self._write() as db:
             db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM pending WHERE doc_id=?", (doc_id,))
-            self._bump(db)
 
     def write_doc(self, record: DocRecord, passages: Sequence[Passage], nodes: Sequence[Any]) -> None:
         """Replace a document: vectors first, then bookkeeping in one transaction."""
@@ -380,14 +381,12 @@ class Store:
         The new passages have new ids: their vectors are added beside the old ones, then one SQLite transaction
         switches the bookkeeping and lists the old ids as garbage; `collect_garbage()` deletes those vectors later
         (at the end of the ingest), when no question can still be reading the old version."""
-        db = self.db
-        with db:
+        with self._write() as db:
             db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", [(r.doc_id, time.time()) for r, _, _ in items])
-            self._bump(db)
         nodes = [node for _, _, doc_nodes in items for node in doc_nodes]
         for i in range(0, len(nodes), 1000):
             self.vector_store.add(nodes[i : i + 1000])
-        with db:
+        with self._write() as db:
             for record, passages, _ in items:
                 new = [p.passage_id for p in passages]
                 db.execute("CREATE TEMP TABLE IF NOT EXISTS keep (passage_id TEXT PRIMARY KEY)")
@@ -413,7 +412,6 @@ class Store:
                     ),
                 )
                 db.execute("DELETE FROM pending WHERE doc_id=?", (record.doc_id,))
-            self._bump(db)
 
     def collect_garbage(self, wait: float = 30.0) -> int:
         """Delete the vectors of replaced passages (listed by `write_docs`); returns how many went.
@@ -432,10 +430,8 @@ class Store:
             time.sleep(0.02)
         for i in range(0, len(ids), 1000):
             self.collection.delete(ids=ids[i : i + 1000])
-        with db:
+        with self._write() as db:
             db.execute("DELETE FROM garbage")
-            if ids:
-                self._bump(db)
         return len(ids)
 
     def update_info(self, doc_id: str, info: SourceInfo) -> None:
@@ -452,10 +448,8 @@ class Store:
             metas.append(meta)
         for i in range(0, len(metas), 1000):
             self.collection.update(ids=got["ids"][i : i + 1000], metadatas=metas[i : i + 1000])
-        db = self.db
-        with db:
+        with self._write() as db:
             db.execute("UPDATE docs SET info=? WHERE doc_id=?", (json.dumps(info.__dict__), doc_id))
-            self._bump(db)
 
     def remove_doc(self, doc_id: str) -> int:
         """Delete a document's vectors and bookkeeping; returns passages removed."""

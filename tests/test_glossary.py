@@ -104,3 +104,25 @@ def test_everyday_words_and_english_renditions_are_not_expanded_from_english() -
     assert "著作権" in translations(question)
     assert translations(question, frozenset({"ja", "en"})) == []
     assert "著作権" in translations("Does Japan's Copyright Act protect databases?", frozenset({"ja"}))
+
+
+@pytest.mark.slow
+def test_ask_shows_the_authoritative_article_beside_a_translation(japan: Assistant) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    question = "Who chairs Japan's Artificial Intelligence Strategic Headquarters?"
+    env = {**os.environ, "IPQA_DATA_DIR": str(japan.settings.data_dir)}
+    run = subprocess.run([sys.executable, "-m", "ipqa", "ask", question], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "(jp-ai-promotion-act-2025-ja) — The authoritative Japanese text" in run.stdout and "without legal effect" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "ipqa", "ask", "--json", question], capture_output=True, text=True, env=env, timeout=300)
+    from ipqa.renditions import article_key
+
+    cited = [c for c in json.loads(run.stdout)["citations"] if c["doc_id"] == "jp-ai-promotion-act-2025-en" and article_key(c["section"])]
+    assert cited
+    for c in cited:
+        assert c["counterpart"]["doc_id"] == "jp-ai-promotion-act-2025-ja" and c["counterpart"]["authoritative"]
+        assert article_key(c["counterpart"]["section"]) == article_key(c["section"])

@@ -98,6 +98,8 @@ def ask_cmd(
         where = f", p. {c.page}" if c.page else ""
         click.echo(f"  [{c.n}] {shown(c.title)} — {shown(c.section)}{where}")
         click.echo(f"      {shown(c.url or c.file)}")
+        if c.counterpart:  # the same article in the work's other language, and which text is authoritative
+            click.echo(f"      also: {shown(c.counterpart.section)} ({shown(c.counterpart.doc_id)}) — {shown(c.counterpart.note)}")
 
 
 def _write_memo(ctx: click.Context, result, path: Path | None) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,6 @@ from pathlib import Path
 from .embedding import Embedder
 from .errors import IpqaError
 from .lexical import tokenize
-from .loaders import load
 from .retrieve import section_refs
 from .sentences import sentence_spans
 from .store import Store
@@ -162,6 +161,8 @@ def _gap(store: Store, a: Passage, b: Passage) -> str | None:
 
 @lru_cache(maxsize=16)
 def _document_text(path: str, mtime_ns: int, size: int) -> str:
+    from .loaders import load  # here, not at the top: the parsers (bs4, pypdf) cost `ipqa ask` 0.3 s to import, rarely needed
+
     return load(Path(path)).text
 
 

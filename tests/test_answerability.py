@@ -38,6 +38,12 @@ def test_aliases_scope_only_by_the_documents_own_names() -> None:
     assert measures and {INFOS[d].work_id for d in measures} == {"cn-genai-interim-measures-2023-zh"}  # both renditions
 
 
+def test_a_japanese_title_names_its_document_without_spaces_around_it() -> None:
+    assert named_docs("著作権法第三十条の四は何を認めていますか", INFOS) == {"jp-copyright-act-ja"}
+    assert named_docs("What does Japan's Copyright Act say about piracy?", INFOS) == {"jp-copyright-act-ja"}
+    assert "jp-copyright-act-ja" not in named_docs("What does the copyright law of China say?", INFOS)
+
+
 def test_a_named_jurisdiction_scopes_retrieval_unless_a_document_is_named() -> None:
     assert named_jurisdictions("Does China require labelling of AI-generated content?") == ["CN"]
     assert named_jurisdictions("What did Japan's minister ask WIPO to lead on?") == ["JP"]

@@ -204,9 +204,20 @@ def _name_patterns(info: SourceInfo) -> tuple[re.Pattern[str], ...]:
             _PATTERNS.clear()
         # Capitals are part of a name ("Interim Measures" is the Chinese act, "interim measures" a common phrase).
         found = _PATTERNS[key] = tuple(
-            re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", 0 if name != name.lower() else re.I) for name in names_of(info)
+            re.compile(_bounded(name), 0 if name != name.lower() else re.I) for name in names_of(info)
         )
     return found
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _bounded(name: str) -> str:
+    """A name as a whole word; Chinese and Japanese write no spaces, so a CJK edge needs no word break
+    ('著作権法第三十条の四' names 著作権法)."""
+    left = "" if _CJK.match(name[0]) else r"(?<!\w)"
+    right = "" if _CJK.match(name[-1]) else r"(?!\w)"
+    return f"{left}{re.escape(name)}{right}"
 
 
 def named_docs(question: str, infos: dict[str, SourceInfo]) -> set[str]:

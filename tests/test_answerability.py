@@ -72,6 +72,7 @@ def test_values_normalise_figures_by_kind() -> None:
     assert ("duration:year", "50") in values("the life of the author and fifty years after his death")
     assert ("duration:year", "70") in values("life plus 70 years")
     assert ("duration:year", "25") in values("a period of twenty-five years from the making")
+    assert ("duration:year", "50") in values("保護期間は五十年とする") and not values("二〇二三年に公布")  # a year in kanji digits is no period
     assert ("place", "geneva") in values("The seat of the Organization shall be at Geneva.")
     assert not values("Article 7(1) and Regulation (EU) 2024/1689")  # references and instrument numbers are no figures
 

@@ -18,6 +18,7 @@ def test_structural_labels() -> None:
     assert structural_label("CHAPTER V") == ("Chapter V", True)
     assert structural_label("Combating Piracy and WIPO’s Role") is None
     assert cn_number("二十四") == 24 and cn_number("十") == 10 and cn_number("一百零五") == 105
+    assert cn_number("二〇二三") == 2023 and cn_number("三万五千") == 35000 and cn_number("２４") == 24  # years digit by digit, 万
 
 
 def test_marker_path_gives_paragraph_and_point() -> None:

@@ -180,6 +180,8 @@ def test_quoting_the_wrong_sentence_of_the_right_passage_lowers_quote_precision(
         ("Article 30–4", "Article 30-4 allows", True),
         ("十年", "保護期間は10年とする", True),
         ("第三十条の四", "第30条の4に基づき", True),
+        ("二〇二三年", "2023年に公布", True),
+        ("三万五千", "35000", True),
         ("5 years", "50 years", False),
         ("fifty years", "fifteen years", False),
     ],

@@ -15,7 +15,7 @@ from .types import Document, Heading, Passage
 CountTokens = Callable[[str], int]
 
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "萬": 10**4}
 _CN_NUM = "零〇一二两三四五六七八九十百千"
 # Japanese branch articles and items: 第三十条の四, 第七号の二 (also with Arabic or full-width digits).
 _JA_NUM = rf"[{_CN_NUM}0-9０-９]+"
@@ -38,18 +38,25 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;:])[\"”’)]*\s+")  # CJK ends come from
 
 
 def cn_number(text: str) -> int:
-    """Chinese/Japanese numeral (e.g. 二十四, also 24 or ２４) to int."""
+    """Chinese/Japanese numeral to int: 二十四 -> 24, 一百零五 -> 105, 三万 -> 30000, 二〇二三 -> 2023, also 24 or ２４.
+
+    One reader for article labels, the answerability stage's figures and the eval's key facts (metrics.py)."""
     text = unicodedata.normalize("NFKC", text)
     if text.isdigit():
         return int(text)
-    total, digit = 0, 0
+    if not any(ch in _CN_UNITS for ch in text):  # digit by digit, as years are written (二〇二三)
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text if ch in _CN_DIGITS) or 0)
+    total = section = digit = 0
     for ch in text:
         if ch in _CN_DIGITS:
             digit = _CN_DIGITS[ch]
+        elif ch in ("万", "萬"):
+            total += (section + digit) * 10**4
+            section = digit = 0
         elif ch in _CN_UNITS:
-            total += (digit or 1) * _CN_UNITS[ch]
+            section += (digit or 1) * _CN_UNITS[ch]
             digit = 0
-    return total + digit
+    return total + section + digit
 
 
 def ja_number(text: str) -> str:

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .chunking import cn_number
+
 Span = tuple[str, int, int]  # (doc_id, start, end) in the document's extracted text
 
 # --- spans --------------------------------------------------------------------------------------------------------------
@@ -58,9 +60,7 @@ _NUMBER_WORD = "|".join(sorted([*_UNITS, *_TENS, *_SCALES], key=len, reverse=Tru
 _WORD_RUN = re.compile(
     rf"\b(?:\d+\s+(?=(?:{'|'.join(_SCALES)})\b))?(?:{_NUMBER_WORD})(?:(?:\s+|-|\s+and\s+)(?:{_NUMBER_WORD}))*\b"
 )
-_CJK_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CJK_SCALES = {"十": 10, "百": 100, "千": 1000, "万": 10**4, "萬": 10**4}
-_CJK_RUN = re.compile(f"[{''.join(_CJK_DIGITS)}{''.join(_CJK_SCALES)}]+")
+_CJK_RUN = re.compile("[〇零一二两三四五六七八九十百千万萬]+")
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟«»「」『』〝〞＂"} | {c: "'" for c in "‘’‚‛′＇`"})
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\u30fc\ufe58\ufe63\uff0d]")
 
@@ -82,25 +82,8 @@ def _words_to_int(words: list[str]) -> int:
     return total + current
 
 
-def _cjk_to_int(run: str) -> int:
-    total = section = digit = 0
-    for ch in run:
-        if ch in _CJK_DIGITS:
-            digit = _CJK_DIGITS[ch]
-        elif ch in ("万", "萬"):
-            total += (section + digit) * 10**4
-            section = digit = 0
-        else:
-            section += max(digit, 1) * _CJK_SCALES[ch]
-            digit = 0
-    return total + section + digit
-
-
 def _cjk_number(match: re.Match[str]) -> str:
-    run = match.group(0)
-    if any(ch in _CJK_SCALES for ch in run):
-        return str(_cjk_to_int(run))
-    return "".join(str(_CJK_DIGITS[ch]) for ch in run)  # 二〇二〇 -> 2020
+    return str(cn_number(match.group(0)))
 
 
 def normalise_fact(text: str) -> str:

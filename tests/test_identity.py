@@ -93,6 +93,9 @@ def test_uploads_never_take_a_catalog_id(tmp_path: Path, settings: Settings, emb
     assert report.added == [f"upload:{REAL}"]
     (doc,) = assistant.sources()
     assert doc.info.url.startswith("file://") and doc.info.jurisdiction == ""
+    record, public = doc.to_dict(), doc.to_dict(path=False)  # `ipqa sources --json` and the web API's /sources
+    assert record["uploaded"] is True and record["doc_id"] == f"upload:{REAL}" and record["path"] == doc.path
+    assert "path" not in public and public == {k: v for k, v in record.items() if k != "path"}
 
 
 def test_catalog_ids_cannot_enter_the_upload_namespace(tmp_path: Path) -> None:

@@ -178,9 +178,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
 
     docs = _assistant(ctx).sources()
     if as_json:
-        click.echo(json.dumps([{"doc_id": d.doc_id, "title": d.info.title, "file_type": d.file_type, "passages": d.n_passages,
-                                "jurisdiction": d.info.jurisdiction, "path": d.path, "ingested_at": d.ingested_at,
-                                "uploaded": is_upload(d.doc_id), "sha256": d.sha256} for d in docs], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([d.to_dict() for d in docs], ensure_ascii=False, indent=2))
         return
     if not docs:
         click.echo("The index is empty — run `ipqa ingest corpus/`.")

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from .catalog import UPLOAD_PREFIX
 from .errors import ConfigError, IngestLockedError, NoIndexError
 from .lexical import Bm25Index
 from .settings import Settings
@@ -51,6 +52,17 @@ class DocRecord:
     ingested_at: float
     warnings: tuple[str, ...]
     pipeline: str = ""  # versions.pipeline() of the code that made the passages ("" before versions were recorded)
+
+    def to_dict(self, *, path: bool = True) -> dict[str, Any]:
+        """The record `ipqa sources --json` prints; the web API (`/sources`) leaves out the server path."""
+        out: dict[str, Any] = {
+            "doc_id": self.doc_id, "title": self.info.title, "short_title": self.info.short_title, "file_type": self.file_type,
+            "passages": self.n_passages, "jurisdiction": self.info.jurisdiction, "date": self.info.date, "url": self.info.url,
+            "ingested_at": self.ingested_at, "uploaded": self.doc_id.startswith(UPLOAD_PREFIX), "sha256": self.sha256,
+        }
+        if path:
+            out["path"] = self.path
+        return out
 
 
 @dataclass

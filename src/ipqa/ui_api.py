@@ -60,11 +60,7 @@ def add_endpoints(assistant: Assistant) -> None:
             docs = assistant.sources()
         except IpqaError:
             return []
-        return [
-            {"doc_id": d.doc_id, "title": d.info.title, "short_title": d.info.short_title, "jurisdiction": d.info.jurisdiction, "date": d.info.date,
-             "url": d.info.url, "file_type": d.file_type, "passages": d.n_passages, "sha256": d.sha256, "ingested_at": d.ingested_at}
-            for d in docs
-        ]
+        return [d.to_dict(path=False) for d in docs]  # as `ipqa sources --json`, without server paths
 
     gr.api(ask, api_name="ask")
     gr.api(compare, api_name="compare")

@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .sentences import cjk_sentence_ends
+from .sentences import cjk_sentence_ends, strip_span
 from .types import Document, Heading, Passage
 
 CountTokens = Callable[[str], int]
@@ -319,11 +319,7 @@ def _units(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Paragraph spans (stripped), then sentences for long paragraphs."""
     spans = []
     for m in re.finditer(r"[^\n]+", text[start:end]):
-        s, e = start + m.start(), start + m.end()
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+        s, e = strip_span(text, start + m.start(), start + m.end())
         if s < e:
             spans.append((s, e))
     return spans

@@ -53,14 +53,19 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         pos += len(line) + 1
     spans = []
     ordered = sorted(cuts)
-    for s, e in zip(ordered, ordered[1:]):
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+    for s, e in (strip_span(text, a, b) for a, b in zip(ordered, ordered[1:])):
         if e - s >= 12 and _quotable(text[s:e]):
             spans.append((s, e))
     return spans
+
+
+def strip_span(text: str, s: int, e: int) -> tuple[int, int]:
+    """The span [s, e) of `text` without leading and trailing whitespace."""
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
 
 
 def _lone_marker(text: str, end: int) -> bool:

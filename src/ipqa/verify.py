@@ -21,7 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from .lexical import tokenize
-from .sentences import sentence_spans
+from .sentences import sentence_spans, strip_span
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
@@ -125,18 +125,10 @@ def _pieces(text: str) -> Iterable[tuple[int, int]]:
             if _ABBREV.search(before) or (after and after[0].islower()):
                 continue
             if text[start:end].strip():
-                yield _trim(text, start, end)
+                yield strip_span(text, start, end)
             start = end
         if text[start : line.end()].strip():
-            yield _trim(text, start, line.end())
-
-
-def _trim(text: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    return s, e
+            yield strip_span(text, start, line.end())
 
 
 # -- signals ----------------------------------------------------------------------------------
@@ -259,7 +251,7 @@ class SpanSignals:
 
 def candidate_spans(passage: str) -> list[tuple[int, int]]:
     """Quotable spans: each sentence of the passage, and each pair of adjacent sentences."""
-    singles = sentence_spans(passage) or [_trim(passage, 0, len(passage))]
+    singles = sentence_spans(passage) or [strip_span(passage, 0, len(passage))]
     return singles + [(a[0], b[1]) for a, b in pairwise(singles)]
 
 

@@ -30,7 +30,7 @@ from .prompts import (
 )
 from .retrieve import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions, section_refs
 from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED, SourceInfo
-from .verify import THRESHOLD, key_terms, lexical_overlap, missing_figures, support_score
+from .verify import THRESHOLD, missing_figures, support_score
 
 # -- what a question asks for (answer type) and what a sentence carries ------------------------------------------
 
@@ -277,14 +277,15 @@ def judge(
         return Judgement(REFUSED, "missing-provision", REFUSAL_MISSING_PROVISION.format(where=where, refs=missing))
     kind = answer_type(question)
     chosen = choose(evidence, max_quotes, kind)
-    contradiction = premise_contradiction(question, evidence)
+    m = model or fitted()
+    premise = {**PREMISE_DEFAULTS, **m.get("premise", {})}  # type: ignore[dict-item]
+    contradiction = premise_contradiction(question, evidence, top=int(premise["top"]), min_semantic=premise["min_semantic"])
     if contradiction is not None:
         return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (contradiction,))
     taken = presupposition(question)
-    if taken and not premise_supported(taken, evidence, infos):
+    if taken and not premise_supported(taken, evidence, infos, premise["support_threshold"]):
         return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
     feats = features_of(question, evidence, chosen, named, kind)
-    m = model or fitted()
     p = probability(feats, m)
     limit = float(m["threshold"])  # type: ignore[arg-type]
     if not chosen or p < limit:
@@ -336,10 +337,10 @@ def choose(evidence: Evidence, limit: int, kind: str = "") -> list[Quote]:
 PREMISE_SUPPORT_TOP = 8  # sentences (best by similarity to the premise) checked for support
 
 
-def premise_supported(taken: str, evidence: Evidence, infos: dict[str, SourceInfo], threshold: float | None = None) -> bool:
+def premise_supported(taken: str, evidence: Evidence, infos: dict[str, SourceInfo], threshold: float) -> bool:
     """Whether one of the best sentences supports what a why-question takes for granted, by the generative engine's
-    calibrated support check (verify.py: figures present, key terms kept, words and meaning above its threshold)."""
-    limit = PREMISE_SUPPORT_THRESHOLD if threshold is None else threshold
+    support check (verify.py: figures present, key terms kept, words and meaning at or above `threshold`)."""
+    limit = threshold
     best = sorted(evidence.quotes, key=lambda q: -q.premise)[:PREMISE_SUPPORT_TOP]
     for q in best:
         text = evidence.text(q)
@@ -348,19 +349,27 @@ def premise_supported(taken: str, evidence: Evidence, infos: dict[str, SourceInf
         context = " ".join(filter(None, [info.title if info else "", p.section, p.heading]))
         if missing_figures(taken, text, context):
             continue
-        if set(key_terms(taken)) - set(key_terms(text + " " + context)):
-            continue
-        if support_score(lexical_overlap(taken, text, context), q.premise) >= limit:
+        if support_score(_overlap(taken, text + " " + context), q.premise) >= limit:
             return True
     return False
 
 
-PREMISE_SUPPORT_THRESHOLD = THRESHOLD
+def _overlap(statement: str, text: str) -> float:
+    """Share of a statement's content terms found in a text (light morphology, no stemmer to load)."""
+    terms = {t for t in tokenize(statement) if ":" not in t}
+    if not terms:
+        return 1.0
+    found = set(tokenize(text))
+    return sum(1 for t in terms if t in found or any(len(t) >= 4 and len(w) >= 4 and (w.startswith(t[:5]) or t.startswith(w[:5])) for w in found)) / len(terms)
+
+
+# Defaults; the fitted values (eval/train.jsonl) are in data/answerability.json under "premise".
+PREMISE_DEFAULTS = {"support_threshold": THRESHOLD, "top": 3.0, "min_semantic": 0.45}
 PREMISE_TOP = 3  # the contradicting sentence must be among the best few (tuned on eval/train.jsonl)
 PREMISE_MIN_SEMANTIC = 0.45
 
 
-def premise_contradiction(question: str, evidence: Evidence) -> Quote | None:
+def premise_contradiction(question: str, evidence: Evidence, top: int = PREMISE_TOP, min_semantic: float = PREMISE_MIN_SEMANTIC) -> Quote | None:
     """The best sentence that states another value of the same kind than the question asserts (a term, an amount,
     a year, a place, a count), or the opposite polarity of what a question presupposes; None when consistent."""
     asserted = values(question)
@@ -370,18 +379,18 @@ def premise_contradiction(question: str, evidence: Evidence) -> Quote | None:
         for key, value in sorted(asserted):
             if (key, value) in everything:
                 continue  # somewhere in the evidence the asserted value is stated
-            for q in quotes[:PREMISE_TOP]:
-                if q.semantic < PREMISE_MIN_SEMANTIC:
+            for q in quotes[:top]:
+                if q.semantic < min_semantic:
                     continue
                 found = {v for k, v in values(evidence.text(q)) if k == key}
                 if found and value not in found:
                     return q
     if _PRESUPPOSING.match(question) and _NEGATION.search(question) and quotes:
-        best = max(quotes[:PREMISE_TOP], key=lambda q: q.semantic)
+        best = max(quotes[:top], key=lambda q: q.semantic)
         text = evidence.text(best)
         core = {t for t in tokenize(_NEGATION.sub(" ", question)) if ":" not in t}
         shared = core & set(tokenize(text))
-        if best.semantic >= PREMISE_MIN_SEMANTIC + 0.15 and len(shared) >= max(3, len(core) // 2) and not _NEGATION.search(text):
+        if best.semantic >= min_semantic + 0.15 and len(shared) >= max(3, len(core) // 2) and not _NEGATION.search(text):
             return best
     return None
 

@@ -83,6 +83,7 @@ def figures(rows: list[Row], infos: dict, model: dict, mix: tuple[float, float])
         "false_abstention": float(np.mean([o["kind"] != ANSWERED for o in ans])) if ans else 0.0,
         "gold_quoted": float(np.mean([o["kind"] == ANSWERED and o["gold"] for o in ans])) if ans else 0.0,
         "false_premise_on_answerable": float(np.mean([o["kind"] == PREMISE_CONTRADICTED for o in ans])) if ans else 0.0,
+        "lost_to_premise": float(np.mean([o["kind"] == PREMISE_CONTRADICTED or o["reason"] == "premise-unsupported" for o in ans])) if ans else 0.0,
     }
 
 
@@ -134,6 +135,16 @@ def fit(rows: list[Row], infos: dict, mix: tuple[float, float]) -> dict:  # type
         if f["false_abstention"] <= 0.06 and f["abstention"] + f["gold_quoted"] > best[0]:
             best = (f["abstention"] + f["gold_quoted"], float(t))
     model["threshold"] = round(best[1], 2)
+    # Premise checks: most false premises caught (refused or corrected) with at most 3% of answerable questions lost to them.
+    pbest: tuple[float, dict[str, float]] = (-1.0, dict(A.PREMISE_DEFAULTS))
+    for support in (0.55, 0.6, 0.65, 0.71, 0.75):
+        for top in (2.0, 3.0, 5.0):
+            for sem in (0.35, 0.45, 0.55):
+                trial = model | {"premise": {"support_threshold": support, "top": top, "min_semantic": sem}}
+                f = figures(rows, infos, trial, mix)
+                if f["lost_to_premise"] <= 0.03 and f["false_premise"] > pbest[0]:
+                    pbest = (f["false_premise"], trial["premise"])
+    model["premise"] = pbest[1]
     return model
 
 

@@ -237,12 +237,12 @@ def gather(
         penalty = EXCEPTION_PENALTY if not asks_exception and _EXCEPTION.match(p.text[s:e]) else 0.0
         rows.append((i, s, e, score_in_context(p.text[s:e], w, contexts[i]) + prior, -penalty))
     texts = [full[i].passage.text[s:e] for i, s, e, _, _ in rows]
-    # Encoding is the cost of meaning: only the best candidates by words (and each passage's best two) are encoded.
+    # Encoding is the cost of meaning: only the best candidates by words (and the best one of each of the top three passages) are encoded.
     by_words = sorted(range(len(rows)), key=lambda k: -rows[k][3])
     per_hit: dict[int, int] = {}
     encode = set(by_words[:MAX_ENCODED])
     for k in by_words:
-        if per_hit.get(rows[k][0], 0) < 2:
+        if rows[k][0] < 3 and per_hit.get(rows[k][0], 0) < 1:
             per_hit[rows[k][0]] = per_hit.get(rows[k][0], 0) + 1
             encode.add(k)
     picked = sorted(encode)
@@ -263,7 +263,7 @@ _WHY = re.compile(
 _WHY_CJK = re.compile(r"^\s*为什么(?P<zh>.+?)[？?]?\s*$|^(?P<ja>.+?)(?:のは)?(?:なぜ|どうして)(?:ですか|でしょうか)?[。？?]?\s*$", re.S)
 
 
-MAX_ENCODED = 24
+MAX_ENCODED = 8
 
 
 def _spread(picked: Sequence[int], values: Sequence[float], n: int) -> list[float]:
@@ -319,7 +319,7 @@ def _is_heading(sentence: str, passage: Passage) -> bool:
 # retrieved again, costs no new encoding. Keyed weakly by the embedder so a test's fake model never mixes in.
 _CACHE: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, list[float]]] = weakref.WeakKeyDictionary()
 _CACHE_SIZE = 50_000
-EMBED_CHARS = 320
+EMBED_CHARS = 200
 
 
 def _similarities(question: str, sentences: Sequence[str], embedder: Embedder | None) -> list[float]:

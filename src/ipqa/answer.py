@@ -57,7 +57,7 @@ def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:
 
 def compose(question: str, query: str, evidence: Evidence, infos: dict[str, SourceInfo], settings: Settings) -> Answer:
     """Judge answerability, then write up the chosen sentences (or the premise correction) with citations."""
-    judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations)
+    judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations, min_similarity=settings.min_score)
     return write(question, judgement, evidence, infos)
 
 

@@ -253,6 +253,7 @@ def judge(
     *,
     max_quotes: int = 3,
     model: dict[str, object] | None = None,
+    min_similarity: float = 0.0,
 ) -> Judgement:
     """Answered (with the quotes to cite), refused (with a reason), or premise contradicted (with the quote)."""
     hits = evidence.hits
@@ -288,7 +289,9 @@ def judge(
     feats = features_of(question, evidence, chosen, named, kind)
     p = probability(feats, m)
     limit = float(m["threshold"])  # type: ignore[arg-type]
-    if not chosen or p < limit:
+    # Below the evidence floor (IPQA_MIN_SCORE) nothing retrieved is about the question, whatever the model would say:
+    # the fitted model has seen few questions that far from every document.
+    if not chosen or p < limit or feats["similarity"] < min_similarity:
         if feats["type_missing"]:
             return Judgement(REFUSED, "no-answer-type", REFUSAL_NO_ANSWER_TYPE.format(kind=_KIND_NAMES[kind]), features=feats)
         return Judgement(REFUSED, "weak-evidence", REFUSAL, features=feats)

@@ -58,7 +58,7 @@ def remix(ev: E.Evidence, lexical: float, semantic: float) -> E.Evidence:
 def outcome(row: Row, infos: dict, model: dict, mix: tuple[float, float]) -> dict:  # type: ignore[type-arg]
     """Judge one question with a given model and mix; what happened and whether gold was quoted."""
     ev = remix(row.evidence, *mix)
-    j = A.judge(row.q.question, row.query, ev, infos, model=model)
+    j = A.judge(row.q.question, row.query, ev, infos, model=model, min_similarity=Settings().min_score)
     spans = [ev.doc_span(q) for q in j.quotes]
     gold = [s for e in row.q.evidence for s in e.spans]
     contra = [s for e in row.q.contradiction for s in e.spans]

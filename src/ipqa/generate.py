@@ -247,7 +247,7 @@ def stream(
     evidence = gather(
         query, hits, infos, embedder=embedder, store=store, wanted=set(refs(query)), mix=mix(), deadline=time.monotonic() + settings.answer_seconds
     )
-    judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations)
+    judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations, min_similarity=settings.min_score)
     extractive = write(question, judgement, evidence, infos)
     if judgement.kind != ANSWERED:
         yield extractive.text, replace(extractive, engine=engine)

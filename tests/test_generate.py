@@ -235,12 +235,12 @@ def test_one_wrong_marker_among_right_ones_is_dropped(gen: Assistant, llm: Scrip
 
 def test_out_of_range_markers_are_removed(gen: Assistant, llm: ScriptedLLM) -> None:
     llm.reply = lambda p: (
-        f"Authors enjoy the exclusive right of authorizing any communication to the public of their works [{art8(p)}][9]. "
+        f"Authors enjoy the exclusive right of authorizing any communication to the public of their works [{art8(p)}][99]. "
         "The treaty also obliges States to tax streaming platforms [0]."
     )
     result = gen.ask(Q_ART8)
-    assert "[9]" not in result.text and "[0]" not in result.text
-    assert any(f.startswith("removed-marker: [9] in sentence 1") for f in result.flags)
+    assert "[99]" not in result.text and "[0]" not in result.text
+    assert any(f.startswith("removed-marker: [99] in sentence 1") for f in result.flags)
     assert any(f.startswith("removed-marker: [0] in sentence 2") for f in result.flags)
     # The second sentence had only a bad marker: it is uncited, hence unsupported.
     assert count_unsupported(result.flags) == 1

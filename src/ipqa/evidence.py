@@ -101,11 +101,11 @@ def _with_prefixes(tokens: set[str], weights: dict[str, float]) -> set[str]:
 # answers a question about the rule less well than the rule itself, unless the question asks about exceptions.
 _EXCEPTION = re.compile(
     r"^\W*(?:\(?\w{1,4}\)\.?\s*)?(?:in the case of|however|notwithstanding|by way of derogation|this (?:obligation|paragraph|article) shall not|"
-    r"the (?:obligations?|provisions?) (?:laid down|set out|referred to) in .{0,60}? shall not|except|unless|where)\b",
+    r"the (?:obligations?|provisions?) (?:laid down|set out|referred to) in .{0,60}? shall not|except|unless|where|if|when)\b",
     re.I,
 )
 _ASKS_EXCEPTION = re.compile(r"\b(?:exception|exempt|derogat|unless|except|special case|in the case of|when|where|if)\w*", re.I)
-EXCEPTION_PENALTY = 0.06
+EXCEPTION_PENALTY = 0.12
 
 
 def complete(hits: Sequence[Hit], store: Store | None) -> tuple[tuple[Hit, ...], list[tuple[int, int]]]:

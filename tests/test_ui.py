@@ -15,6 +15,7 @@ from ipqa.embedding import Embedder
 from ipqa.errors import ConfigError
 from ipqa.settings import Settings
 from ipqa.types import Answer, Citation, Hit, Passage, SourceInfo
+from ipqa.webauth import ADMIN, load_users
 
 DATA = Path(__file__).parent / "data"
 WCT_QUESTION = "Are computer programs protected as literary works?"
@@ -64,10 +65,11 @@ def test_launch_options_bind_loopback_without_share(small: Assistant) -> None:
 
 
 def test_auth_and_public_host_warning() -> None:
-    assert ui.parse_auth("ann:s3cr:et") == ("ann", "s3cr:et")
-    assert ui.parse_auth(None) is None
+    (ann,) = load_users("ann:s3cr:et", None).values()
+    assert ann.name == "ann" and ann.role == ADMIN and ann.check("s3cr:et") and not ann.check("s3cr")
+    assert load_users(None, None) == {}
     with pytest.raises(ConfigError, match="user:password"):
-        ui.parse_auth("nopassword")
+        load_users("nopassword", None)
     assert ui.is_loopback("127.0.0.1") and ui.is_loopback("localhost") and ui.is_loopback("::1")
     assert not ui.is_loopback("0.0.0.0") and not ui.is_loopback("192.168.1.10")
     warning = ui.exposure_warning(Settings(host="0.0.0.0"))

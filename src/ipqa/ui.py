@@ -763,16 +763,6 @@ def build_app(settings: Settings, assistant: Assistant) -> gr.Blocks:
     return demo
 
 
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """`user:password` from IPQA_AUTH as Gradio's auth tuple."""
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise ConfigError("IPQA_AUTH must look like user:password (both non-empty).")
-    return user, password
-
-
 def is_loopback(host: str) -> bool:
     """Whether binding `host` keeps the app on this machine."""
     if host == "localhost":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import re
 import unicodedata
@@ -10,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .sentences import cjk_sentence_ends, strip_span
-from .types import Document, Heading, Passage
+from .types import Document, Passage
 
 CountTokens = Callable[[str], int]
 
@@ -390,10 +389,3 @@ def _pack(
             k -= 1
         i = k
     return chunks
-
-
-def heading_for(doc: Document, offset: int) -> Heading | None:
-    """Last heading at or before `offset`."""
-    starts = [h.start for h in doc.headings]
-    idx = bisect.bisect_right(starts, offset) - 1
-    return doc.headings[idx] if idx >= 0 else None

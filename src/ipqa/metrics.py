@@ -256,7 +256,6 @@ METRICS: tuple[Metric, ...] = (
     Metric("answered_recall", "Answered recall (answerable answered)", _answered_r, headline=False),
     Metric("citation_integrity", "Citation integrity (verbatim, resolving)", _r("cit_valid", "cit"), headline=False),
 )
-BY_KEY = {m.key: m for m in METRICS}
 
 
 def summarise(components: Sequence[Mapping[str, float]]) -> dict[str, float | None]:

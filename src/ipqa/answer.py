@@ -17,7 +17,7 @@ from .settings import Settings
 from .store import Store
 from .types import ANSWERED, PREMISE_CONTRADICTED, Answer, Citation, Hit, SourceInfo
 
-__all__ = ["answer", "compose", "contextual_query", "citation_label", "score_in_context", "weights"]
+__all__ = ["answer", "compose", "evidence_for", "contextual_query", "citation_label", "score_in_context", "weights"]
 
 
 def answer(
@@ -34,6 +34,21 @@ def answer(
     question = question.strip()
     if not question:
         return Answer(question, EMPTY_QUESTION, False, (), (), reason="empty")
+    query, evidence, infos = evidence_for(question, store=store, embedder=embedder, settings=settings, history=history, filters=filters, top_k=top_k)
+    return compose(question, query, evidence, infos, settings)
+
+
+def evidence_for(
+    question: str,
+    *,
+    store: Store,
+    embedder: Embedder,
+    settings: Settings,
+    history: Sequence[tuple[str, str]] = (),
+    filters: Filters | None = None,
+    top_k: int | None = None,
+) -> tuple[str, Evidence, dict[str, SourceInfo]]:
+    """(query, evidence, indexed documents' infos) for a question: what both engines judge and write from."""
     query = contextual_query(question, history)
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
     infos = {r.doc_id: r.info for r in store.docs()}
@@ -41,7 +56,7 @@ def answer(
     evidence = gather(
         query, hits, infos, embedder=embedder, store=store, wanted=set(refs(query)), mix=mix(), deadline=time.monotonic() + settings.answer_seconds
     )
-    return compose(question, query, evidence, infos, settings)
+    return query, evidence, infos
 
 
 def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:

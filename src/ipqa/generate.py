@@ -10,15 +10,11 @@ answer with a notice saying why.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
-from .answer import citation_label, contextual_query, write
-from .answerability import judge, mix
+from .answer import citation_label, compose, evidence_for
 from .embedding import Embedder
-from .evidence import gather
-from .lexical import refs
 from .llm import ChatModel, LlmError, LlmMalformed, LlmTimeout, LlmUnavailable
 from .prompts import (
     EMPTY_QUESTION,
@@ -35,7 +31,7 @@ from .prompts import (
     UNCITED_MARK,
     UNSUPPORTED_MARK,
 )
-from .retrieve import Filters, retrieve
+from .retrieve import Filters
 from .settings import Settings
 from .store import Store
 from .types import ANSWERED, Answer, Citation, Hit, SourceInfo
@@ -241,15 +237,9 @@ def stream(
         empty = Answer(question, EMPTY_QUESTION, False, (), (), engine=engine, reason="empty")
         yield empty.text, empty
         return
-    query = contextual_query(question, history)
-    hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
-    infos = {r.doc_id: r.info for r in store.docs()}
-    evidence = gather(
-        query, hits, infos, embedder=embedder, store=store, wanted=set(refs(query)), mix=mix(), deadline=time.monotonic() + settings.answer_seconds
-    )
-    judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations, min_similarity=settings.min_score)
-    extractive = write(question, judgement, evidence, infos)
-    if judgement.kind != ANSWERED:
+    query, evidence, infos = evidence_for(question, store=store, embedder=embedder, settings=settings, history=history, filters=filters, top_k=top_k)
+    extractive = compose(question, query, evidence, infos, settings)
+    if extractive.kind != ANSWERED:
         yield extractive.text, replace(extractive, engine=engine)
         return
     if llm is None:

@@ -65,6 +65,16 @@ def test_marker_only_lines_and_worded_markers() -> None:
     assert split_claims("[1]", 3) == []
 
 
+def test_japanese_and_chinese_replies_are_split_at_their_full_stops() -> None:
+    reply = "著作権者は複製権を有する[1]。「情報解析。」の場合は、利用できる。[2] 作者享有发表权[3]！"
+    claims = split_claims(reply, 3)
+    assert [(c.text, c.cited) for c in claims] == [
+        ("著作権者は複製権を有する。", (1,)),
+        ("「情報解析。」の場合は、利用できる。", (2,)),  # the full stop inside 「」 ends nothing; the marker after 。 is its own
+        ("作者享有发表权！", (3,)),
+    ]
+
+
 def test_reasoning_is_stripped_even_when_unfinished() -> None:
     assert strip_reasoning("<think>passage 2 fits</think>\nAnswer [2].") == "Answer [2]."
     assert strip_reasoning("<think>still thinking about [3]") == ""

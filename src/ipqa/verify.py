@@ -21,7 +21,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from .lexical import tokenize
-from .sentences import sentence_spans, strip_span
+from .sentences import cjk_sentence_ends, sentence_spans, strip_span
 
 Embed = Callable[[Sequence[str]], list[list[float]]]
 
@@ -36,6 +36,8 @@ UNSUPPORTED = "unsupported"  # prefix of the Answer.flags entries that count as 
 _MARKERS = re.compile(r"\[\s*(?:(?:passages?|sources?)\s*)?(\d{1,3}(?:\s*[,;–-]\s*\d{1,3})*)\s*\]", re.I)
 _THINK = re.compile(r"<think>.*?(?:</think>|$)", re.S | re.I)
 _END = re.compile(r"[.!?][\"”’)]*(?:\s*\[(?:passages?|sources?)?[\d\s,;–-]+\])*(?=\s|$)", re.I)
+# Markers written after a CJK full stop ("…を有する。[1]") belong to the sentence before it.
+_CJK_MARKERS = re.compile(r"(?:\s*\[(?:passages?|sources?)?\s*[\d\s,;–-]+\])*", re.I)
 _ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Arts|Sec|para|paras|pp|cf|Inc|Co|Stat|v|vs|e\.g|i\.e|U\.S|et al|ibid|id)|\b[A-Z])$")
 _GENERIC = set(
     "article articles section recital paragraph treaty convention agreement act law provide provides provided provision "
@@ -115,18 +117,22 @@ def _marker_numbers(inside: str) -> list[int]:
 
 
 def _pieces(text: str) -> Iterable[tuple[int, int]]:
-    """Sentence spans: a line break ends one; so does . ! ? (with any markers after it) before whitespace."""
+    """Sentence spans: a line break ends one; so does . ! ? before whitespace, or a CJK 。！？； outside brackets
+    (sentences.cjk_sentence_ends), each with the markers that follow it."""
     for line in re.finditer(r"[^\n]+", text):
-        start = line.start()
+        ends = set()
         for m in _END.finditer(line.group()):
-            end = line.start() + m.end()
             before = line.group()[max(0, m.start() - 12) : m.start()]
-            after = text[end : end + 3].lstrip()
-            if _ABBREV.search(before) or (after and after[0].islower()):
-                continue
-            if text[start:end].strip():
+            after = text[line.start() + m.end() : line.start() + m.end() + 3].lstrip()
+            if not (_ABBREV.search(before) or (after and after[0].islower())):
+                ends.add(line.start() + m.end())
+        for c in cjk_sentence_ends(line.group()):
+            ends.add(line.start() + _CJK_MARKERS.match(line.group(), c).end())  # type: ignore[union-attr]
+        start = line.start()
+        for end in sorted(ends):
+            if end > start and text[start:end].strip():
                 yield strip_span(text, start, end)
-            start = end
+                start = end
         if text[start : line.end()].strip():
             yield strip_span(text, start, line.end())
 

@@ -1,4 +1,4 @@
-"""Extractive answers: verbatim sentences of retrieved passages, each with a `[n]` citation."""
+"""Extractive answers: verbatim sentences of retrieved passages, each with a `[n]` citation (and `evidence_for`, what both engines judge)."""
 
 from __future__ import annotations
 

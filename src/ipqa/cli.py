@@ -1,4 +1,4 @@
-"""Command line: `ipqa ingest | ask | compare | verify-memo | sources | remove | serve | eval | doctor`."""
+"""Command line: `ipqa ingest | ask | compare | verify-memo | sources | remove | serve | hash-password | eval | doctor`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank, one hit per provision of a work."""
+"""Hybrid retrieval: dense (Chroma) + BM25 (glossary-expanded), fused by reciprocal rank, scoped to a named jurisdiction
+or document, one hit per provision of a work."""
 
 from __future__ import annotations
 

@@ -40,6 +40,16 @@ def test_shipped_eval_set_is_valid_and_every_quote_resolves() -> None:
     assert len(both) >= 10
 
 
+def test_train_and_test_sets_share_no_question() -> None:
+    """The engine is tuned on train.jsonl only: a test question repeated there (up to case and punctuation) leaks."""
+    def key(text: str) -> str:
+        return " ".join("".join(ch if ch.isalnum() else " " for ch in text.casefold()).split())
+
+    test = {key(q.question): q.id for q in evaluate.load_set(EVAL_SET)}
+    shared = [(q.id, test[key(q.question)]) for q in evaluate.load_set(ROOT / "eval" / "train.jsonl") if key(q.question) in test]
+    assert not shared, shared
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [

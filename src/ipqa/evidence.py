@@ -330,9 +330,7 @@ def _similarities(question: str, sentences: Sequence[str], embedder: Embedder | 
     # A sentence's opening carries its meaning; encoding cost grows with length, so long ones are cut for the vector.
     sentences = [t[:EMBED_CHARS] for t in sentences]
     todo = list(dict.fromkeys(t for t in (question, *sentences) if t not in cache))
-    # The model's own encoder runs these few sentences on the query's threads; a subclass (tests' fakes) embeds its way.
-    own = type(embedder).embed is Embedder.embed
-    vectors = (embedder.embed(todo, query_time=True) if own else embedder.embed(todo)) if todo else []
+    vectors = embedder.embed(todo, query_time=True) if todo else []  # a question's few sentences: the query's threads
     for text, vec in zip(todo, vectors, strict=True):
         cache[text] = vec
     while len(cache) > _CACHE_SIZE:

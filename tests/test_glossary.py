@@ -96,9 +96,9 @@ def test_an_article_comes_from_one_rendition_only(japan: Assistant) -> None:
 
 
 def test_everyday_words_and_english_renditions_are_not_expanded_from_english() -> None:
-    # "Japan", "minister", "lead", "WIPO": looked up from Japanese only, else they pull in Japanese passages.
-    assert translations("What did Japan's minister ask WIPO to lead on?") == []
-    assert {"japan", "minister", "leadership"} <= set(translations("小野田大臣はWIPOに何を主導するよう求めましたか。日本の役割は？"))
+    # "Japan", "China": looked up from Japanese/Chinese only, else they pull in Japanese or Chinese passages.
+    assert translations("What did Japan's minister ask China and WIPO to do?") == []
+    assert {"japan", "china"} <= set(translations("日本と中国の知的財産政策はどう違いますか。"))
     # A question naming a work with an English rendition is answered from it: no Japanese terms.
     question = "Does Japan's AI Promotion Act mention copyright infringement as a risk?"
     assert "著作権" in translations(question)

@@ -12,11 +12,8 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
 
 from .embedding import Embedder
-from .errors import IpqaError
 from .lexical import tokenize
 from .retrieve import section_refs
 from .sentences import sentence_spans
@@ -142,28 +139,9 @@ def complete(hits: Sequence[Hit], store: Store | None) -> tuple[tuple[Hit, ...],
 
 
 def _gap(store: Store, a: Passage, b: Passage) -> str | None:
-    """The document text between passages a and b (whitespace the chunker dropped), or None when unknown."""
-    if b.start <= a.end:
-        return ""
-    record = store.doc(a.doc_id)
-    if record is None:
-        return None
-    try:
-        st = Path(record.path).stat()
-        text = _document_text(record.path, st.st_mtime_ns, st.st_size)
-    except (OSError, IpqaError):
-        return None
-    # The file may have changed since it was indexed: use it only if it still holds both passages where they were.
-    if text[a.start : a.end] != a.text or text[b.start : b.end] != b.text:
-        return None
-    return text[a.end : b.start]
-
-
-@lru_cache(maxsize=16)
-def _document_text(path: str, mtime_ns: int, size: int) -> str:
-    from .loaders import load  # here, not at the top: the parsers (bs4, pypdf) cost `ipqa ask` 0.3 s to import, rarely needed
-
-    return load(Path(path)).text
+    """The text between passages a and b when the store has it: none between overlapping or touching chunks; None
+    when whitespace was dropped between them (reading the document again for it would cost seconds at query time)."""
+    return "" if b.start <= a.end else None
 
 
 def _merge(a: Passage, b: Passage, gap: str) -> Passage:
@@ -237,12 +215,12 @@ def gather(
         penalty = EXCEPTION_PENALTY if not asks_exception and _EXCEPTION.match(p.text[s:e]) else 0.0
         rows.append((i, s, e, score_in_context(p.text[s:e], w, contexts[i]) + prior, -penalty))
     texts = [full[i].passage.text[s:e] for i, s, e, _, _ in rows]
-    # Encoding is the cost of meaning: only the best candidates by words (and the best one of each of the top three passages) are encoded.
+    # Encoding is the cost of meaning: only the best candidates by words (and the best one of each of the top two passages) are encoded.
     by_words = sorted(range(len(rows)), key=lambda k: -rows[k][3])
     per_hit: dict[int, int] = {}
     encode = set(by_words[:MAX_ENCODED])
     for k in by_words:
-        if rows[k][0] < 3 and per_hit.get(rows[k][0], 0) < 1:
+        if rows[k][0] < 2 and per_hit.get(rows[k][0], 0) < 1:
             per_hit[rows[k][0]] = per_hit.get(rows[k][0], 0) + 1
             encode.add(k)
     picked = sorted(encode)
@@ -263,7 +241,7 @@ _WHY = re.compile(
 _WHY_CJK = re.compile(r"^\s*为什么(?P<zh>.+?)[？?]?\s*$|^(?P<ja>.+?)(?:のは)?(?:なぜ|どうして)(?:ですか|でしょうか)?[。？?]?\s*$", re.S)
 
 
-MAX_ENCODED = 8
+MAX_ENCODED = 6
 
 
 def _spread(picked: Sequence[int], values: Sequence[float], n: int) -> list[float]:
@@ -319,7 +297,7 @@ def _is_heading(sentence: str, passage: Passage) -> bool:
 # retrieved again, costs no new encoding. Keyed weakly by the embedder so a test's fake model never mixes in.
 _CACHE: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, list[float]]] = weakref.WeakKeyDictionary()
 _CACHE_SIZE = 50_000
-EMBED_CHARS = 200
+EMBED_CHARS = 160
 
 
 def _similarities(question: str, sentences: Sequence[str], embedder: Embedder | None) -> list[float]:

@@ -70,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
         proc = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         report = Assistant(Settings(data_dir=index), embedder=embedder).ingest(
-            [shared_doc("wipo-copyright-treaty-wct-1996.md"), shared_doc("wipo-japan-ai-ip-2026-commentary.txt")]
+            [shared_doc("wipo-copyright-treaty-wct-1996.md"), shared_doc("wipo-japan-ai-ip-2026-commentary.txt"), DATA / "ui-forged-markers.md"]
         )
         assert report.added and not report.failed, report.failed
         wait_for_port(port, proc, log)
@@ -193,6 +193,18 @@ def test_a_passage_with_script_renders_as_text(session) -> None:  # type: ignore
     assert literal in mark.inner_text()
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.locator("script", has_text="__pwned").count() == 0
+
+
+def test_a_documents_own_markers_stay_quoted_text(session) -> None:  # type: ignore[no-untyped-def]
+    """Issue #14: "[1]" and "[2]" written inside a document are shown as text, never as citation links."""
+    page = session
+    page.locator("#ipqa-new").click()
+    page.locator("#ipqa-chat .ipqa-answer").first.wait_for(state="detached")
+    bubble = ask(page, "May libraries lend phonograms to their members without asking the producer?", "without asking the producer")
+    assert "members” [1] without asking the producer [2] for consent." in " ".join(bubble.inner_text().split())
+    # ipqa numbers its own markers 1..n, each once, in the answer text; a linked look-alike would repeat a number.
+    links = bubble.evaluate("b => [...b.querySelectorAll('a.ipqa-cite')].filter(a => !a.closest('.ipqa-msg-sources')).map(a => a.textContent)")
+    assert links and links == [f"[{n}]" for n in range(1, len(links) + 1)], links
 
 
 def test_no_request_left_the_machine(session) -> None:  # type: ignore[no-untyped-def]

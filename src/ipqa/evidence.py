@@ -13,9 +13,11 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from .catalog import named_docs
 from .embedding import Embedder
+from .glossary import translations
 from .lexical import tokenize
-from .retrieve import section_refs
+from .retrieve import question_languages, section_refs
 from .sentences import sentence_spans
 from .store import Store
 from .types import Hit, Passage, SourceInfo
@@ -203,6 +205,10 @@ def gather(
             seen.add(key)
             found.append((i, s, e, set(tokenize(p.text[s:e]))))
     w = _rarity_weighted(weights(question), [t for *_, t in found])
+    # A sentence in another language shares no word with the question: it is matched by the question's glossary
+    # terms in that language (as BM25 was), and keeps whichever reading scores it higher.
+    extra = translations(question, question_languages(named_docs(question, infos), infos))
+    wx = _rarity_weighted(weights(question + " " + " ".join(extra)), [t for *_, t in found]) if extra else None
     rows: list[tuple[int, int, int, float, float]] = []
     contexts: dict[int, set[str]] = {}
     for i, s, e, _ in found:
@@ -213,7 +219,10 @@ def gather(
             contexts[i] = set(tokenize(f"{names} {p.section} {p.heading}"))
         prior = 0.12 / (1 + i) + (0.25 if section_refs(p.section) & wanted else 0.0)
         penalty = EXCEPTION_PENALTY if not asks_exception and _EXCEPTION.match(p.text[s:e]) else 0.0
-        rows.append((i, s, e, score_in_context(p.text[s:e], w, contexts[i]) + prior, -penalty))
+        lexical = score_in_context(p.text[s:e], w, contexts[i])
+        if wx is not None:
+            lexical = max(lexical, score_in_context(p.text[s:e], wx, contexts[i]))
+        rows.append((i, s, e, lexical + prior, -penalty))
     texts = [full[i].passage.text[s:e] for i, s, e, _, _ in rows]
     # Encoding is the cost of meaning: only the best candidates by words (and the best one of each of the top two passages) are encoded.
     by_words = sorted(range(len(rows)), key=lambda k: -rows[k][3])

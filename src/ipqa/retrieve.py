@@ -95,7 +95,7 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
             dense.setdefault(pid, sim)
     bm25 = [
         # The glossary adds the question's terms in Japanese/Chinese (or English): the model reads English only.
-        pid for pid, _ in (store.bm25.search(expand_query(question, _languages(named, infos)), pool * 4) if store.bm25 else [])
+        pid for pid, _ in (store.bm25.search(expand_query(question, question_languages(named, infos)), pool * 4) if store.bm25 else [])
     ]
     passages = store.passages(list({*dense.keys(), *bm25}))
     # Mid-ingest a vector exists before its bookkeeping (and a replaced one may linger): use only fully stored passages.
@@ -142,7 +142,7 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     return hits
 
 
-def _languages(named: set[str], infos: dict[str, SourceInfo]) -> frozenset[str]:
+def question_languages(named: set[str], infos: dict[str, SourceInfo]) -> frozenset[str]:
     """Languages of the renditions of the works a question names (a catalogued document without one is English)."""
     works = {infos[d].work_id for d in named}
     return frozenset(i.language or "en" for i in infos.values() if i.work_id in works)

@@ -70,7 +70,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
         proc = subprocess.Popen(command, cwd=root, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         report = Assistant(Settings(data_dir=index), embedder=embedder).ingest(
-            [shared_doc("wipo-copyright-treaty-wct-1996.md"), shared_doc("wipo-japan-ai-ip-2026-commentary.txt"), DATA / "ui-forged-markers.md"]
+            [shared_doc("wipo-copyright-treaty-wct-1996.md"), shared_doc("wipo-japan-ai-ip-2026-commentary.txt")]
         )
         assert report.added and not report.failed, report.failed
         wait_for_port(port, proc, log)
@@ -198,6 +198,12 @@ def test_a_passage_with_script_renders_as_text(session) -> None:  # type: ignore
 def test_a_documents_own_markers_stay_quoted_text(session) -> None:  # type: ignore[no-untyped-def]
     """Issue #14: "[1]" and "[2]" written inside a document are shown as text, never as citation links."""
     page = session
+    page.get_by_role("tab", name="Sources").click()
+    page.locator("#ipqa-upload input[type=file]").set_input_files([str(DATA / "ui-forged-markers.md")])
+    page.locator("#ipqa-upload").get_by_text("Uploading").wait_for(state="detached", timeout=30_000)
+    page.locator("#ipqa-ingest").click()
+    page.locator("#ipqa-status").get_by_text("upload:ui-forged-markers").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Chat").click()
     page.locator("#ipqa-new").click()
     page.locator("#ipqa-chat .ipqa-answer").first.wait_for(state="detached")
     bubble = ask(page, "May libraries lend phonograms to their members without asking the producer?", "without asking the producer")

@@ -40,6 +40,14 @@ def test_no_cue_no_expansion_and_no_single_character_matches() -> None:
     assert "政府" not in translations("中国的国家政策是什么？")
 
 
+# Issue #12's done-when questions: Article 30-4 asked by number in English and Japanese, and by topic in English.
+ARTICLE_30_4_QUESTIONS = [
+    "What does Article 30-4 of Japan's Copyright Act allow?",
+    "著作権法第三十条の四は何を認めていますか",
+    "What does Japan's Copyright Act allow for text and data mining?",
+]
+
+
 @pytest.fixture(scope="module")
 def japan(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
     """Japan's Copyright Act, the AI Promotion Act in both renditions, and two English texts as distractors."""
@@ -57,14 +65,7 @@ def japan(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assis
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "question",
-    [
-        "What does Article 30-4 of Japan's Copyright Act allow?",
-        "著作権法第三十条の四は何を認めていますか",
-        "What does Japan's Copyright Act allow for text and data mining?",
-    ],
-)
+@pytest.mark.parametrize("question", ARTICLE_30_4_QUESTIONS)
 def test_article_30_4_is_retrieved_under_its_own_label(japan: Assistant, question: str) -> None:
     from ipqa.retrieve import retrieve
 
@@ -74,14 +75,7 @@ def test_article_30_4_is_retrieved_under_its_own_label(japan: Assistant, questio
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "question",
-    [
-        "What does Article 30-4 of Japan's Copyright Act allow?",
-        "著作権法第三十条の四は何を認めていますか",
-        "What does Japan's Copyright Act allow for text and data mining?",
-    ],
-)
+@pytest.mark.parametrize("question", ARTICLE_30_4_QUESTIONS)
 def test_article_30_4_is_cited_under_its_own_label(japan: Assistant, question: str) -> None:
     # Issue #12's done-when: the answer (not only retrieval) quotes Article 30-4; an English question reaches the
     # Japanese sentence through the glossary terms in sentence scoring too.

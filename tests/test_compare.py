@@ -99,9 +99,11 @@ def test_each_jurisdiction_gets_its_own_answer(small: Assistant) -> None:
     comparison = small.compare(PROGRAMS)
     assert [g.label for g in comparison.groups] == ["JP", "International"]
     for g in comparison.groups:
-        # Its own retrieval: the group's answer is exactly the answer restricted to its jurisdiction ...
+        # Its own retrieval and checks: the passages and the verdict of the answer restricted to its jurisdiction (the
+        # column then quotes each of its best documents, primary law first: test_compare_columns.py) ...
         alone = small.ask(PROGRAMS, jurisdictions=[g.label])
-        assert (g.answer.text, g.answer.citations) == (alone.text, alone.citations)
+        assert g.answer.hits[: len(alone.hits)] == alone.hits and (g.answer.kind, g.answer.reason) == (alone.kind, alone.reason)
+        assert {c.doc_id for c in alone.citations} <= {c.doc_id for c in g.answer.citations}
         # ... and nothing from another jurisdiction was retrieved or cited.
         assert {infos[h.passage.doc_id].jurisdiction for h in g.answer.hits} <= {g.label}
         assert g.text == (g.answer.text if g.answer.citations else NOTHING_FOR.format(label=g.label))

@@ -12,7 +12,7 @@ from .embedding import Embedder
 from .evidence import Evidence, Quote, gather, score_in_context, weights
 from .lexical import refs
 from .prompts import EMPTY_QUESTION
-from .retrieve import Filters, retrieve
+from .retrieve import Filters, retrieve, scope_languages
 from .settings import Settings
 from .store import Store
 from .types import ANSWERED, PREMISE_CONTRADICTED, Answer, Citation, Hit, SourceInfo
@@ -54,7 +54,8 @@ def evidence_for(
     infos = {r.doc_id: r.info for r in store.docs()}
     # A time budget for composing one answer (IPQA_ANSWER_SECONDS): passages are scored in rank order until it is spent.
     evidence = gather(
-        query, hits, infos, embedder=embedder, store=store, wanted=set(refs(query)), mix=mix(), deadline=time.monotonic() + settings.answer_seconds
+        query, hits, infos, embedder=embedder, store=store, wanted=set(refs(query)), mix=mix(), deadline=time.monotonic() + settings.answer_seconds,
+        languages=scope_languages(filters or Filters(), infos),
     )
     return query, evidence, infos
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import answerlog, generate
 from .answer import answer
-from .compare import Comparison, compare
+from .compare import Comparison, answer_column, compare
 from .embedding import Embedder
 from .errors import IpqaError, NoIndexError, QuestionTooLongError, UnknownDocumentError
 from .llm import EXTRACTIVE, ChatModel, LlmNotConfigured, check_engine, make_llm
@@ -188,7 +188,21 @@ class Assistant:
     ) -> Comparison:
         """Answer once per jurisdiction (default) or per given document, each group with its own retrieval and checks."""
         infos = {r.doc_id: r.info for r in self.sources()}
-        return compare(question, ask=self.ask, infos=infos, by=by, documents=documents, jurisdictions=jurisdictions, top_k=top_k, engine=engine)
+        return compare(question, ask=self._column, infos=infos, by=by, documents=documents, jurisdictions=jurisdictions, top_k=top_k, engine=engine)
+
+    def _column(
+        self, question: str, *, jurisdictions: Sequence[str] = (), doc_ids: Sequence[str] = (), top_k: int | None = None, engine: str | None = None
+    ) -> Answer:
+        """One column of a comparison: with the extractive engine, each of the group's best documents quoted, primary law
+        first (compare.answer_column); a generative engine answers the group as `ask` does. Logged like `ask`."""
+        self.check_question(question)
+        if self._engine(engine) != EXTRACTIVE:
+            return self.ask(question, jurisdictions=jurisdictions, doc_ids=doc_ids, top_k=top_k, engine=engine)
+        filters = Filters(tuple(jurisdictions), tuple(doc_ids))
+        result = answer_column(question, store=self.store, embedder=self.embedder, settings=self.settings, filters=filters, top_k=top_k)
+        result = with_counterparts(result, self.store)
+        self.log(result)
+        return result
 
     def memo(self, result: Answer | Comparison) -> dict[str, Any]:
         """The memo record of an answer or comparison (see memo.py): every quote with file, SHA-256 and offsets."""

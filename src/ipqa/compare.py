@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from .errors import IpqaError, UnknownDocumentError
 from .prompts import EMPTY_QUESTION, NOTHING_FOR
-from .types import Answer, SourceInfo
+from .types import ANSWERED, Answer, Hit, SourceInfo
+
+if TYPE_CHECKING:
+    from .embedding import Embedder
+    from .evidence import Evidence, Quote
+    from .retrieve import Filters
+    from .settings import Settings
+    from .store import Store
 
 BY_JURISDICTION = "jurisdiction"
 BY_DOCUMENT = "document"
@@ -60,8 +68,12 @@ class GroupAnswer:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
-            "label": self.label, "jurisdictions": list(self.group.jurisdictions), "doc_ids": list(self.group.doc_ids),
-            "answered": self.answered, "text": self.text, "answer": self.answer.to_dict(),
+            "label": self.label,
+            "jurisdictions": list(self.group.jurisdictions),
+            "doc_ids": list(self.group.doc_ids),
+            "answered": self.answered,
+            "text": self.text,
+            "answer": self.answer.to_dict(),
         }
 
 
@@ -147,6 +159,142 @@ def compare(
     return Comparison(question, by, tuple(results))
 
 
+# -- one column: what a jurisdiction's sources say, led by its primary law ------------------------------------------
+
+# Catalog kinds of primary law (what binds); anything else (an article, a report, a document without a kind) is
+# secondary and follows it in a column.
+PRIMARY_KINDS = ("statute", "regulation", "treaty", "decision")
+# A further document of the group is quoted beside the best one when its own best sentence scores at least this share
+# of the group's best sentence, by the full score or by shared words alone (a sentence in another language than the
+# question's is matched by glossary terms; the English-only model gives it no meaning score to speak of).
+DOCUMENT_FLOOR = 0.6
+# What a court says it decides, in its own voice: the holding of a decision, not its account of the facts or of the
+# parties' arguments.
+_COURT_SAYS = (
+    r"\b(?:this|the)\s+(?:order|court|opinion|judgment|decision)\s+(?:(?:therefore|thus|accordingly|now|also)\s+)?"
+    r"(?:holds|held|finds|found|concludes|concluded|grants|granted|denies|denied|rules|ruled|decides|decided)\b"
+    r"|\bwe\s+(?:hold|conclude|find|affirm|reverse)\b"
+)
+_SUMMING_UP = r"(?:to summarize|in conclusion|for (?:these|the foregoing) reasons)\b"
+_HOLDING = re.compile(rf"{_COURT_SAYS}|^\W*{_SUMMING_UP}", re.I)  # a sentence
+_HOLDING_IN = re.compile(rf"{_COURT_SAYS}|\b{_SUMMING_UP}", re.I)  # somewhere in a passage
+
+
+def is_primary(info: SourceInfo | None) -> bool:
+    """Whether a document is primary law (statute, regulation, treaty, court decision) by its catalog kind."""
+    return bool(info) and info.kind in PRIMARY_KINDS  # type: ignore[union-attr]
+
+
+def column_quotes(evidence: Evidence, chosen: Sequence[Quote], infos: Mapping[str, SourceInfo], limit: int) -> list[Quote]:
+    """The sentences of one column: the best sentence of each of the group's best documents (so one document, often a
+    commentary, does not crowd out the law), then the answer's other chosen sentences; primary law first."""
+    if not evidence.quotes:
+        return list(chosen)
+    top = evidence.quotes[0].score
+    top_words = max(q.lexical for q in evidence.quotes)
+
+    def work(q: Quote) -> str:
+        doc = evidence.hits[q.hit_index].passage.doc_id
+        return infos[doc].work_id if doc in infos else doc
+
+    best: dict[str, Quote] = {}
+    for q in evidence.quotes:  # best first
+        best.setdefault(work(q), q)
+    picked = [q for q in best.values() if q.score >= DOCUMENT_FLOOR * top or q.lexical >= DOCUMENT_FLOOR * top_words][:limit]
+    for q in chosen:
+        if len(picked) >= limit:
+            break
+        if q not in picked:
+            picked.append(q)
+    rank = {q: i for i, q in enumerate(picked)}
+    return sorted(picked, key=lambda q: (not is_primary(infos.get(evidence.hits[q.hit_index].passage.doc_id)), rank[q]))
+
+
+def holdings(
+    question: str, evidence: Evidence, infos: Mapping[str, SourceInfo], store: Store, embedder: Embedder | None
+) -> tuple[Evidence, set[Quote]]:
+    """For each court decision among the hits, its holding sentences that share a term with the question are added to
+    the evidence, ranked just above the decision's best retrieved sentence: what a decision says about a question is
+    what it holds, wherever in the decision that sits. Also returns the holding quotes."""
+    from .evidence import Quote, complete, score_in_context, weights
+    from .lexical import tokenize
+    from .sentences import sentence_spans
+
+    decisions = list(
+        dict.fromkeys(h.passage.doc_id for h in evidence.hits if infos.get(h.passage.doc_id) and infos[h.passage.doc_id].kind == "decision")
+    )
+    if not decisions:
+        return evidence, set()
+    terms = weights(question)
+    hits = list(evidence.hits)
+    quotes = list(evidence.quotes)
+    where = {evidence.doc_span(q): k for k, q in enumerate(quotes)}
+    held: set[Quote] = set()
+    for doc in decisions:
+        info = infos[doc]
+        context = set(tokenize(f"{info.short_title} {info.title} {' '.join(info.aliases)}"))
+        found: list[tuple[float, Hit, int, int]] = []
+        seen: set[str] = set()
+        for passage in store.doc_passages(doc):
+            if not _HOLDING_IN.search(passage.text):
+                continue
+            (full,), ((lo, hi),) = complete([Hit(passage, 0.0)], store)
+            for s, e in sentence_spans(full.passage.text):
+                text = full.passage.text[s:e]
+                key = re.sub(r"\W+", "", text.lower())
+                if e <= lo or s >= hi or key in seen or not _HOLDING.search(text):
+                    continue
+                seen.add(key)
+                lexical = score_in_context(text, {t: w for t, w in terms.items() if t not in context}, set())
+                if lexical > 0:
+                    found.append((lexical, full, s, e))
+        if not found:
+            continue
+        found.sort(key=lambda f: -f[0])
+        found = found[:3]
+        sims = _meanings(question, [f[1].passage.text[f[2] : f[3]] for f in found], embedder)
+        best_other = max((q.score for q in quotes if evidence.hits[q.hit_index].passage.doc_id == doc), default=0.0)
+        for n, ((lexical, hit, s, e), sim) in enumerate(sorted(zip(found, sims, strict=True), key=lambda x: -(x[0][0] + x[1]))):
+            # Placed just above the decision's best retrieved sentence, in the order of their own match.
+            score = best_other + 1e-3 * (len(found) - n)
+            span = (doc, hit.passage.start + s, hit.passage.start + e)
+            if span in where:  # retrieved already: it moves up
+                quotes[where[span]] = replace(quotes[where[span]], score=score)
+                held.add(quotes[where[span]])
+                continue
+            hits.append(hit)
+            quotes.append(Quote(len(hits) - 1, s, e, score, lexical, sim))
+            held.add(quotes[-1])
+    return replace(evidence, hits=tuple(hits), quotes=tuple(sorted(quotes, key=lambda q: -q.score))), held
+
+
+def _meanings(question: str, sentences: Sequence[str], embedder: Embedder | None) -> list[float]:
+    if embedder is None or not sentences:
+        return [0.0] * len(sentences)
+    qv = embedder.embed_query(question)
+    return [float(sum(a * b for a, b in zip(qv, v, strict=True))) for v in embedder.embed(list(sentences), query_time=True)]
+
+
+def answer_column(
+    question: str, *, store: Store, embedder: Embedder, settings: Settings, filters: Filters, top_k: int | None = None
+) -> Answer:
+    """One group's extractive answer: its own retrieval and answerability checks (as `ipqa ask`), then the column's
+    sentences: each of its best documents quoted, a decision by its holding, primary law first."""
+    from .answer import evidence_for, write
+    from .answerability import judge
+
+    query, evidence, infos = evidence_for(question, store=store, embedder=embedder, settings=settings, filters=filters, top_k=top_k)
+    judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations, min_similarity=settings.min_score)
+    if judgement.kind != ANSWERED:
+        return write(question, judgement, evidence, infos)
+    evidence, held = holdings(query, evidence, infos, store, embedder)
+    # A decision with a holding on the question is quoted by its holding, not by its account of facts or arguments.
+    ruled = {evidence.hits[q.hit_index].passage.doc_id for q in held}
+    chosen = [q for q in judgement.quotes if q in held or evidence.hits[q.hit_index].passage.doc_id not in ruled]
+    quotes = column_quotes(evidence, chosen, infos, settings.max_citations)
+    return write(question, replace(judgement, quotes=tuple(quotes)), evidence, infos)
+
+
 # -- exports ----------------------------------------------------------------------------------
 
 
@@ -176,5 +324,7 @@ def to_csv(comparison: Comparison) -> str:
             writer.writerow([g.label, "no", "", "", "", "", "", "", "", "", "", g.text])
             continue
         for c in g.answer.citations:
-            writer.writerow([g.label, "yes", c.n, c.doc_id, c.title, c.section, c.page or "", c.quote, c.url or c.file, c.doc_start, c.doc_end, g.text])
+            writer.writerow(
+                [g.label, "yes", c.n, c.doc_id, c.title, c.section, c.page or "", c.quote, c.url or c.file, c.doc_start, c.doc_end, g.text]
+            )
     return out.getvalue()

@@ -183,8 +183,11 @@ def gather(
     wanted: set[str] = frozenset(),  # type: ignore[assignment]
     mix: tuple[float, float] = (LEXICAL_WEIGHT, SEMANTIC_WEIGHT),
     deadline: float | None = None,
+    languages: frozenset[str] = frozenset(),
 ) -> Evidence:
-    """Candidate sentences of the hits, completed across passage boundaries, scored and sorted best first."""
+    """Candidate sentences of the hits, completed across passage boundaries, scored and sorted best first.
+
+    `languages`: those of the documents the search was restricted to (retrieve.scope_languages)."""
     full, regions = complete(hits, store)
     asks_exception = bool(_ASKS_EXCEPTION.search(question))
     found: list[tuple[int, int, int, set[str]]] = []
@@ -207,7 +210,7 @@ def gather(
     w = _rarity_weighted(weights(question), [t for *_, t in found])
     # A sentence in another language shares no word with the question: it is matched by the question's glossary
     # terms in that language (as BM25 was), and keeps whichever reading scores it higher.
-    extra = translations(question, question_languages(named_docs(question, infos), infos))
+    extra = translations(question, question_languages(named_docs(question, infos), infos), languages)
     wx = _rarity_weighted(weights(question + " " + " ".join(extra)), [t for *_, t in found]) if extra else None
     rows: list[tuple[int, int, int, float, float]] = []
     contexts: dict[int, set[str]] = {}

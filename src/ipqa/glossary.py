@@ -66,14 +66,18 @@ def target_languages(question: str) -> set[str]:
     return wanted
 
 
-def translations(question: str, named_languages: frozenset[str] = frozenset()) -> list[str]:
+def translations(question: str, named_languages: frozenset[str] = frozenset(), scope_languages: frozenset[str] = frozenset()) -> list[str]:
     """Glossary terms, in the languages the question points to, of the concepts the question names.
+
+    `scope_languages`: the languages of the documents a search is restricted to (a jurisdiction or documents chosen
+    by filter, e.g. one column of `ipqa compare`): an English question searched among Japanese statutes gets its
+    Japanese terms even when its wording names no country.
 
     Another language gets a concept's first two terms (its usual renderings), the question's own language all its
     synonyms: a flood of translated words would outweigh the question's own. An English question that names a work
     with an English rendition (`named_languages` holds "en") is answered from that rendition: no expansion."""
     own = _own_language(question)
-    langs = target_languages(question)
+    langs = target_languages(question) | {lang for lang in scope_languages if lang != own and lang in LANGUAGES}
     if not langs or (own == "en" and "en" in named_languages):
         return []
     out: list[str] = []
@@ -93,8 +97,8 @@ def _own_language(question: str) -> str:
     return "zh" if _CJK.search(question) else "en"
 
 
-def expand_query(question: str, named_languages: frozenset[str] = frozenset()) -> str:
+def expand_query(question: str, named_languages: frozenset[str] = frozenset(), scope_languages: frozenset[str] = frozenset()) -> str:
     """The question followed by its terms in the other languages (what BM25 searches for); `named_languages`: the
-    languages of the renditions of the works the question names."""
-    extra = translations(question, named_languages)
+    languages of the renditions of the works the question names; `scope_languages`: those of the documents searched."""
+    extra = translations(question, named_languages, scope_languages)
     return question + ("\n" + " ; ".join(extra) if extra else "")

@@ -95,7 +95,10 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
             dense.setdefault(pid, sim)
     bm25 = [
         # The glossary adds the question's terms in Japanese/Chinese (or English): the model reads English only.
-        pid for pid, _ in (store.bm25.search(expand_query(question, question_languages(named, infos)), pool * 4) if store.bm25 else [])
+        pid
+        for pid, _ in (
+            store.bm25.search(expand_query(question, question_languages(named, infos), scope_languages(filters, infos)), pool * 4) if store.bm25 else []
+        )
     ]
     passages = store.passages(list({*dense.keys(), *bm25}))
     # Mid-ingest a vector exists before its bookkeeping (and a replaced one may linger): use only fully stored passages.
@@ -146,6 +149,13 @@ def question_languages(named: set[str], infos: dict[str, SourceInfo]) -> frozens
     """Languages of the renditions of the works a question names (a catalogued document without one is English)."""
     works = {infos[d].work_id for d in named}
     return frozenset(i.language or "en" for i in infos.values() if i.work_id in works)
+
+
+def scope_languages(filters: Filters, infos: dict[str, SourceInfo]) -> frozenset[str]:
+    """Languages of the documents a filtered search is restricted to (none when nothing is filtered)."""
+    if not filters.jurisdictions and not filters.doc_ids:
+        return frozenset()
+    return frozenset(i.language or "en" for d, i in infos.items() if filters.allows(d, i.jurisdiction))
 
 
 def _squash(text: str) -> str:

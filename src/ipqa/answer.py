@@ -53,9 +53,13 @@ def evidence_for(
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
     infos = {r.doc_id: r.info for r in store.docs()}
     # A time budget for composing one answer (IPQA_ANSWER_SECONDS): passages are scored in rank order until it is spent.
+    # A filtered search (a jurisdiction, chosen documents: one column of `ipqa compare`) reads its sentences as if only
+    # its documents were indexed: a work the question names outside the filter does not decide the glossary languages.
+    filters = filters or Filters()
+    scoped = {d: i for d, i in infos.items() if filters.allows(d, i.jurisdiction)}
     evidence = gather(
-        query, hits, infos, embedder=embedder, store=store, wanted=set(refs(query)), mix=mix(), deadline=time.monotonic() + settings.answer_seconds,
-        languages=scope_languages(filters or Filters(), infos),
+        query, hits, scoped, embedder=embedder, store=store, wanted=set(refs(query)), mix=mix(), deadline=time.monotonic() + settings.answer_seconds,
+        languages=scope_languages(filters, infos),
     )
     return query, evidence, infos
 

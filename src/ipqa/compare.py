@@ -180,6 +180,9 @@ _HOLDING = re.compile(rf"{_COURT_SAYS}|^\W*{_SUMMING_UP}", re.I)  # a sentence
 _HOLDING_IN = re.compile(rf"{_COURT_SAYS}|\b{_SUMMING_UP}", re.I)  # somewhere in a passage
 
 
+MAX_HOLDINGS = 2  # holdings of one decision quoted at most (room permitting)
+
+
 def is_primary(info: SourceInfo | None) -> bool:
     """Whether a document is primary law (statute, regulation, treaty, court decision) by its catalog kind."""
     return bool(info) and info.kind in PRIMARY_KINDS  # type: ignore[union-attr]
@@ -290,7 +293,10 @@ def answer_column(
     evidence, held = holdings(query, evidence, infos, store, embedder)
     # A decision with a holding on the question is quoted by its holding, not by its account of facts or arguments.
     ruled = {evidence.hits[q.hit_index].passage.doc_id for q in held}
-    chosen = [q for q in judgement.quotes if q in held or evidence.hits[q.hit_index].passage.doc_id not in ruled]
+    # Its holdings (best first) then the answer's other sentences fill the room the documents' best sentences leave.
+    chosen = [q for q in evidence.quotes if q in held][:MAX_HOLDINGS] + [
+        q for q in judgement.quotes if q not in held and evidence.hits[q.hit_index].passage.doc_id not in ruled
+    ]
     quotes = column_quotes(evidence, chosen, infos, settings.max_citations)
     return write(question, replace(judgement, quotes=tuple(quotes)), evidence, infos)
 

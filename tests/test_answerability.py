@@ -72,7 +72,9 @@ def test_values_normalise_figures_by_kind() -> None:
     assert ("duration:year", "50") in values("the life of the author and fifty years after his death")
     assert ("duration:year", "70") in values("life plus 70 years")
     assert ("duration:year", "25") in values("a period of twenty-five years from the making")
-    assert ("duration:year", "50") in values("保護期間は五十年とする") and not values("二〇二三年に公布")  # a year in kanji digits is no period
+    assert ("duration:year", "50") in values("保護期間は五十年とする") and not values(
+        "二〇二三年に公布"
+    )  # a year in kanji digits is no period
     assert ("place", "geneva") in values("The seat of the Organization shall be at Geneva.")
     assert not values("Article 7(1) and Regulation (EU) 2024/1689")  # references and instrument numbers are no figures
 
@@ -98,7 +100,9 @@ def _evidence(sentences: list[tuple[str, float]], doc: str = "wipo-berne-convent
 
 
 def test_premise_contradicted_by_another_figure_of_the_same_kind() -> None:
-    ev = _evidence([("(1) The term of protection granted by this Convention shall be the life of the author and fifty years after his death.", 0.7)])
+    ev = _evidence(
+        [("(1) The term of protection granted by this Convention shall be the life of the author and fifty years after his death.", 0.7)]
+    )
     q = premise_contradiction("Why does the Berne Convention protect works for the life of the author plus 70 years?", ev)
     assert q is not None and "fifty years" in ev.text(q)
     assert premise_contradiction("Does the Berne Convention protect works for fifty years after the author's death?", ev) is None
@@ -126,7 +130,10 @@ def test_never_the_same_passage_span_twice() -> None:
 
 def test_refusal_reasons_without_retrieval() -> None:
     ev = _evidence([("The term of protection granted by this Convention shall be the life of the author.", 0.6)])
-    assert judge("What does Article 4 of the DSM Directive say?", "What does Article 4 of the DSM Directive say?", ev, INFOS).reason == "not-in-index"
+    assert (
+        judge("What does Article 4 of the DSM Directive say?", "What does Article 4 of the DSM Directive say?", ev, INFOS).reason
+        == "not-in-index"
+    )
     j = judge("What does German copyright law say about parody?", "What does German copyright law say about parody?", ev, INFOS)
     assert (j.kind, j.reason) == (REFUSED, "not-in-index") and "Germany" in j.message
     j = judge("What does Article 99 of the Berne Convention provide?", "What does Article 99 of the Berne Convention provide?", ev, INFOS)
@@ -209,7 +216,6 @@ def test_answer_kind_travels_in_json(berne: Assistant) -> None:
     assert (data["kind"], data["reason"], data["answered"]) == (REFUSED, "not-in-index", False)
 
 
-
 def test_never_the_same_provision_of_a_work_cited_twice() -> None:
     """Two sentences of one provision: adjacent ones become one quote, others keep only the better-ranked one."""
     from ipqa.answer import write
@@ -223,3 +229,67 @@ def test_never_the_same_provision_of_a_work_cited_twice() -> None:
     a = write("How long?", Judgement("answered", quotes=two), ev, INFOS)
     assert len(a.citations) == 1 and a.citations[0].quote == text
     assert a.text.count("[1]") == 1 and "[2]" not in a.text
+
+
+def test_what_a_question_asserts_whatever_its_form() -> None:
+    from ipqa.premise import asked, negative, presupposition
+
+    assert presupposition("Why does Berne protect works for 70 years?") == "Berne protect works for 70 years"
+    assert presupposition("Is it true that Berne protects works for 70 years?") == "Berne protects works for 70 years"
+    assert (
+        presupposition("Since Berne protects works for 70 years, when do they fall into the public domain?")
+        == "Berne protects works for 70 years"
+    )
+    assert (
+        presupposition("Berne protects works for 70 years. When do they fall into the public domain?")
+        == "Berne protects works for 70 years"
+    )
+    assert presupposition("Berne protects works for 70 years, doesn't it?") == "Berne protects works for 70 years"
+    assert presupposition("Under Article 50, providers must label every output?") == "Under Article 50, providers must label every output"
+    assert presupposition("既然伯尔尼公约保护七十年，作品何时进入公有领域？") == "伯尔尼公约保护七十年"
+    assert presupposition("提供者只需自行删除，对吗？") == "提供者只需自行删除"
+    assert presupposition("この論説は日本が被害を受けにくいとしていますが、その理由は何ですか。").startswith("この論説は日本が被害")
+    # Plain questions assert nothing; a yes/no question asks about its statement (often answered "no").
+    assert presupposition("What does Article 7 of the Berne Convention provide?") == ""
+    assert presupposition("Under the WCT, do authors control the sale of copies?") == ""
+    assert asked("Under the WCT, do authors control the sale of copies?") == "authors control the sale of copies"
+    assert asked("中国著作权法是2021年6月1日才开始施行的吗？") == "中国著作权法是2021年6月1日才开始施行的"
+    assert asked("What does Article 7 provide?") == ""
+    assert negative("The enjoyment of these rights shall not be subject to any formality;") and not negative(
+        "Providers should sign service agreements."
+    )
+
+
+def test_a_premise_in_any_form_is_checked_against_the_evidence() -> None:
+    """Not only "why": a statement before the question, "Is it true that", a tag question; a wrong figure is corrected
+    with the sentence that states the right one, an unsupported premise refused, a supported one answered."""
+    ev = _evidence(
+        [("(1) The term of protection granted by this Convention shall be the life of the author and fifty years after his death.", 0.7)]
+    )
+    ev = Evidence(ev.hits, tuple(Quote(q.hit_index, q.start, q.end, q.score, q.lexical, q.semantic, 0.7) for q in ev.quotes))
+    for question in (
+        "Berne protects works for the life of the author and 70 years. When does the term start?",
+        "Is it true that Berne protects works for the life of the author and 70 years after his death?",
+        "Since the Berne Convention gives 70 years after the author's death, when do works enter the public domain?",
+    ):
+        j = judge(question, question, ev, INFOS)
+        assert j.kind == PREMISE_CONTRADICTED, (question, j)
+        assert "fifty years" in ev.text(j.quotes[0])
+    j = judge(
+        "Is it true that Berne makes registration a condition of protection?",
+        "Is it true that Berne makes registration a condition of protection?",
+        ev,
+        INFOS,
+    )
+    assert (j.kind, j.reason) == (REFUSED, "premise-unsupported")
+
+
+def test_a_premise_of_the_opposite_polarity_is_contradicted() -> None:
+    text = "Providers should sign service agreements with users who register for their services."
+    passage = Passage("p1", "cn-genai-interim-measures-2023-en-casi", text, "Article 9", 0, len(text))
+    ev = Evidence((Hit(passage, 1.0, 0, 0, 0.7),), (Quote(0, 0, len(text), 0.8, 0.8, 0.8, 0.85),))
+    q = "Chinese generative AI providers don't have to sign service agreements with users who register, do they?"
+    j = judge(q, q, ev, INFOS)
+    assert j.kind == PREMISE_CONTRADICTED and ev.text(j.quotes[0]) == text
+    q = "Chinese generative AI providers have to sign service agreements with users who register, don't they?"
+    assert judge(q, q, ev, INFOS).kind != PREMISE_CONTRADICTED

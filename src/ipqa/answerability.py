@@ -17,8 +17,10 @@ from importlib import resources
 
 from .catalog import named_docs
 from .chunking import cn_number
-from .evidence import Evidence, Quote, presupposition
+from .evidence import Evidence, Quote
 from .lexical import refs, tokenize
+from .premise import asked as yes_no_statement
+from .premise import negative, presupposition
 from .prompts import (
     PREMISE_LEAD,
     REFUSAL,
@@ -40,21 +42,32 @@ _QUESTION_TYPES = (
     ("amount", r"\bhow much\b|\bwhat (?:is the )?(?:maximum |minimum )?(?:fine|fee|penalty|amount|percentage)s?\b"),
     ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
     ("place", r"^\s*where\b|\bin which (?:city|country|place)\b|\b(?:seat|headquarters)\b"),
-    ("agent", r"^\s*who\b|\bwhom\b|\bwhich (?:body|authority|organi[sz]ation|office|agency|court|judge|person|entity|institution|minister|committee)\b"),
+    (
+        "agent",
+        r"^\s*who\b|\bwhom\b|\bwhich (?:body|authority|organi[sz]ation|office|agency|court|judge|person|entity|institution|minister|committee)\b",
+    ),
 )
 _NUMWORD = {
-    w: i for i, w in enumerate(
+    w: i
+    for i, w in enumerate(
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
     )
 } | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100}
-_NUM = r"(?:\d[\d,.]*|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|" + "|".join(
-    sorted(_NUMWORD, key=len, reverse=True)
-) + r"|[零〇一二两三四五六七八九十百]+)"
+_NUM = (
+    r"(?:\d[\d,.]*|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?|"
+    + "|".join(sorted(_NUMWORD, key=len, reverse=True))
+    + r"|[零〇一二两三四五六七八九十百]+)"
+)
 _UNIT = r"(years?|months?|days?|weeks?|hours?|年|个月|か月|ヶ月)"
 _DURATION = re.compile(rf"(?<![0-9A-Za-z]){_NUM}\s*-?\s*{_UNIT}", re.I)
-_AMOUNT = re.compile(r"(?:EUR|USD|US\$|\$|€|£|¥|yen\b|euros?\b)\s?\d[\d ,.]*(?:\s*(?:million|billion))?|\d[\d ,.]*\s*(?:%|per ?cent\b|euros?\b|dollars?\b|yen\b)", re.I)
+_AMOUNT = re.compile(
+    r"(?:EUR|USD|US\$|\$|€|£|¥|yen\b|euros?\b)\s?\d[\d ,.]*(?:\s*(?:million|billion))?|\d[\d ,.]*\s*(?:%|per ?cent\b|euros?\b|dollars?\b|yen\b)",
+    re.I,
+)
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_DATE = re.compile(rf"\b(?:\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|(?:{_MONTHS})\s+\d{{4}})\b|(?<![\d/])(?:1[5-9]|20)\d\d(?![\d/-])")
+_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|(?:{_MONTHS})\s+\d{{4}})\b|(?<![\d/])(?:1[5-9]|20)\d\d(?![\d/-])"
+)
 _COUNTED = re.compile(rf"\b{_NUM}\s+([a-z]+s)\b", re.I)  # "four factors", "three years" (durations handled apart)
 _PLACES = (
     "Geneva|Vienna|Paris|Berne|Bern|Stockholm|Brussels|Luxembourg|Strasbourg|London|Washington|New York|Tokyo|Beijing|Shanghai|Rome|"
@@ -80,7 +93,12 @@ def answer_type(question: str) -> str:
 
 def _strip_refs(text: str) -> str:
     """Text without provision references, list markers and instrument numbers, whose digits are no figures."""
-    text = re.sub(r"(?:articles?|arts?\.|recitals?|§{1,2}|sections?|secs?\.|annex|chapter|paragraphs?|points?|No\.)\s*[\dIVXLC]+[a-z]?(?:\(\w+\))*", " ", text, flags=re.I)
+    text = re.sub(
+        r"(?:articles?|arts?\.|recitals?|§{1,2}|sections?|secs?\.|annex|chapter|paragraphs?|points?|No\.)\s*[\dIVXLC]+[a-z]?(?:\(\w+\))*",
+        " ",
+        text,
+        flags=re.I,
+    )
     text = re.sub(r"\b\d{2,4}/\d+\b|\(\w{1,4}\)|\b\d+\s*U\.S\.C\.", " ", text)
     return text
 
@@ -148,15 +166,19 @@ def values(text: str) -> set[tuple[str, str]]:
 
 # -- names the index lacks ------------------------------------------------------------------------------------------
 
-_KIND_WORDS = r"Act|Convention|Treaty|Agreement|Directive|Regulation|Code|Protocol|Law|Statute|Ordinance|Bill|Measures|Order|Decision|Judgment"
+_KIND_WORDS = (
+    r"Act|Convention|Treaty|Agreement|Directive|Regulation|Code|Protocol|Law|Statute|Ordinance|Bill|Measures|Order|Decision|Judgment"
+)
 _INSTRUMENT = re.compile(
     rf"\b(?:Directive|Regulation)\s*(?:\((?:EU|EC|EEC)\)\s*)?(?:No\.?\s*)?\d{{2,4}}/\d+(?:/\w+)?"
     rf"|(?:[A-Z][\w'’.-]*\s+(?:of\s+(?:the\s+)?)?){{1,6}}(?:{_KIND_WORDS})\b"
 )
 _CASE = re.compile(r"\b([A-Z][\w.&'’-]+(?:\s+[A-Z][\w.&'’-]+){0,3})\s+v\.?\s+([A-Z][\w.&'’-]+(?:\s+[A-Z][\w.&'’-]+){0,3})")
-_NAME_FILLER = set("the of a an and on for in to its their under this that does do did is was what which how why when who".split()) | {
-    w.lower() for w in _KIND_WORDS.split("|")
-} | {"european", "union", "eu", "us", "u.s", "united", "states", "national", "international", "new"}
+_NAME_FILLER = (
+    set("the of a an and on for in to its their under this that does do did is was what which how why when who".split())
+    | {w.lower() for w in _KIND_WORDS.split("|")}
+    | {"european", "union", "eu", "us", "u.s", "united", "states", "national", "international", "new"}
+)
 
 
 def _name_tokens(text: str) -> set[str]:
@@ -170,7 +192,9 @@ _CJK_TITLE = re.compile(r"《([^》]{2,60})》|「([^」]{2,60}(?:法|規定|规
 
 def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
     """Instruments and cases the question names that no indexed document is (by its titles and aliases)."""
-    known = [_name_tokens(f"{i.title} {i.short_title} {' '.join(i.aliases)}") | set(re.findall(r"\d{2,4}/\d+", i.title)) for i in infos.values()]
+    known = [
+        _name_tokens(f"{i.title} {i.short_title} {' '.join(i.aliases)}") | set(re.findall(r"\d{2,4}/\d+", i.title)) for i in infos.values()
+    ]
     out = []
     mentions = [m.group().strip() for m in _CASE.finditer(question)] + [m.group().strip() for m in _INSTRUMENT.finditer(question)]
     for mention in mentions:
@@ -223,7 +247,8 @@ def probability(features: dict[str, float], weights: dict[str, object] | None = 
     mean, scale, coef = m["mean"], m["scale"], m["coef"]  # type: ignore[index]
     z = float(m["intercept"])  # type: ignore[arg-type]
     for name in FEATURES:
-        z += coef[name] * (features[name] - mean[name]) / (scale[name] or 1.0)  # type: ignore[index]
+        if name in coef:  # type: ignore[operator]
+            z += coef[name] * (features[name] - mean[name]) / (scale[name] or 1.0)  # type: ignore[index]
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -284,8 +309,19 @@ def judge(
     if contradiction is not None:
         return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (contradiction,))
     taken = presupposition(question)
-    if taken and not premise_supported(taken, evidence, infos, premise["support_threshold"]):
-        return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
+    if taken:
+        support, best = premise_support(taken, evidence, infos)
+        if support < premise["support_threshold"]:
+            against = _contradicting(taken, evidence, int(premise["top"]))
+            if against is not None:
+                return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (against,))
+            return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
+        if best is not None and premise.get("polarity", 1.0) and negative(taken) != negative(evidence.text(best)):
+            return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (best,))
+    elif premise.get("yes_no", 0.0) and (ask := yes_no_statement(question)):
+        support, best = premise_support(ask, evidence, infos)
+        if support < premise["support_threshold"] and (against := _contradicting(ask, evidence, int(premise["top"]))) is not None:
+            return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (against,))
     feats = features_of(question, evidence, chosen, named, kind)
     p = probability(feats, m)
     limit = float(m["threshold"])  # type: ignore[arg-type]
@@ -298,7 +334,14 @@ def judge(
     return Judgement(ANSWERED, "", "", tuple(chosen), feats)
 
 
-_KIND_NAMES = {"duration": "a period", "date": "a date", "amount": "an amount", "number": "a number", "place": "a place", "agent": "who does it"}
+_KIND_NAMES = {
+    "duration": "a period",
+    "date": "a date",
+    "amount": "an amount",
+    "number": "a number",
+    "place": "a place",
+    "agent": "who does it",
+}
 
 
 def _holdings(infos: dict[str, SourceInfo], question: str) -> str:
@@ -340,21 +383,37 @@ def choose(evidence: Evidence, limit: int, kind: str = "") -> list[Quote]:
 PREMISE_SUPPORT_TOP = 8  # sentences (best by similarity to the premise) checked for support
 
 
-def premise_supported(taken: str, evidence: Evidence, infos: dict[str, SourceInfo], threshold: float) -> bool:
-    """Whether one of the best sentences supports what a why-question takes for granted, by the generative engine's
-    support check (verify.py: figures present, key terms kept, words and meaning at or above `threshold`)."""
-    limit = threshold
-    best = sorted(evidence.quotes, key=lambda q: -q.premise)[:PREMISE_SUPPORT_TOP]
-    for q in best:
+def premise_support(taken: str, evidence: Evidence, infos: dict[str, SourceInfo]) -> tuple[float, Quote | None]:
+    """How well the best of the sentences most like a statement supports it, by the generative engine's support
+    check (verify.py: figures present, words and meaning), and that sentence; (0, None) when none states its figures."""
+    best: tuple[float, Quote | None] = (0.0, None)
+    for q in sorted(evidence.quotes, key=lambda q: -q.premise)[:PREMISE_SUPPORT_TOP]:
         text = evidence.text(q)
         p = evidence.hits[q.hit_index].passage
         info = infos.get(p.doc_id)
         context = " ".join(filter(None, [info.title if info else "", p.section, p.heading]))
         if missing_figures(taken, text, context):
             continue
-        if support_score(_overlap(taken, text + " " + context), q.premise) >= limit:
-            return True
-    return False
+        score = support_score(_overlap(taken, text + " " + context), q.premise)
+        if score > best[0]:
+            best = (score, q)
+    return best
+
+
+def _contradicting(statement: str, evidence: Evidence, top: int) -> Quote | None:
+    """Among the sentences most like a statement, one stating another value of a kind the statement states."""
+    asserted = values(statement)
+    if not asserted:
+        return None
+    stated = set().union(*(values(evidence.text(q)) for q in evidence.quotes)) if evidence.quotes else set()
+    for q in sorted(evidence.quotes, key=lambda q: -q.premise)[:top]:
+        found = values(evidence.text(q))
+        for key, value in asserted:
+            if (key, value) in stated:
+                continue
+            if any(k == key and v != value for k, v in found):
+                return q
+    return None
 
 
 def _overlap(statement: str, text: str) -> float:
@@ -363,16 +422,20 @@ def _overlap(statement: str, text: str) -> float:
     if not terms:
         return 1.0
     found = set(tokenize(text))
-    return sum(1 for t in terms if t in found or any(len(t) >= 4 and len(w) >= 4 and (w.startswith(t[:5]) or t.startswith(w[:5])) for w in found)) / len(terms)
+    return sum(
+        1 for t in terms if t in found or any(len(t) >= 4 and len(w) >= 4 and (w.startswith(t[:5]) or t.startswith(w[:5])) for w in found)
+    ) / len(terms)
 
 
 # Defaults; the fitted values (eval/train.jsonl) are in data/answerability.json under "premise".
-PREMISE_DEFAULTS = {"support_threshold": THRESHOLD, "top": 3.0, "min_semantic": 0.45}
+PREMISE_DEFAULTS = {"support_threshold": THRESHOLD, "top": 3.0, "min_semantic": 0.45, "polarity": 1.0, "yes_no": 1.0}
 PREMISE_TOP = 3  # the contradicting sentence must be among the best few (tuned on eval/train.jsonl)
 PREMISE_MIN_SEMANTIC = 0.45
 
 
-def premise_contradiction(question: str, evidence: Evidence, top: int = PREMISE_TOP, min_semantic: float = PREMISE_MIN_SEMANTIC) -> Quote | None:
+def premise_contradiction(
+    question: str, evidence: Evidence, top: int = PREMISE_TOP, min_semantic: float = PREMISE_MIN_SEMANTIC
+) -> Quote | None:
     """The best sentence that states another value of the same kind than the question asserts (a term, an amount,
     a year, a place, a count), or the opposite polarity of what a question presupposes; None when consistent."""
     asserted = values(question)
@@ -396,4 +459,3 @@ def premise_contradiction(question: str, evidence: Evidence, top: int = PREMISE_
         if best.semantic >= min_semantic + 0.15 and len(shared) >= max(3, len(core) // 2) and not _NEGATION.search(text):
             return best
     return None
-

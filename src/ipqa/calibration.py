@@ -1,16 +1,21 @@
 """Fitting the answerability model and the sentence-score mix on eval/train.jsonl (never on eval/questions.jsonl).
 
-    IPQA_DATA_DIR=/tmp/idx python -m ipqa.calibration eval/train.jsonl            # fit, write src/ipqa/data/answerability.json
-    IPQA_DATA_DIR=/tmp/idx python -m ipqa.calibration eval/train.jsonl --check    # figures on the held-out quarter only
+    IPQA_DATA_DIR=/tmp/idx python -m ipqa.calibration eval/train.jsonl            # fit on all of train, write src/ipqa/data/answerability.json
+    IPQA_DATA_DIR=/tmp/idx python -m ipqa.calibration eval/train.jsonl --cv 5     # 5-fold cross-validation, writes nothing
+    IPQA_DATA_DIR=/tmp/idx python -m ipqa.calibration eval/train.jsonl --check    # the shipped model's figures on train
+    ... --cache /tmp/cal.pkl   # keep retrieved passages and sentence vectors between runs (delete it when retrieval changes)
 
-The index must hold the corpus the set was written from. A quarter of the questions (every 4th by id order) is held
-out of the fit and reported apart, so the figures show how the model does on questions it was not fitted to.
+The index must hold the corpus the set was written from. The model is fitted on all of train; --cv refits the whole
+model (mix, logistic weights, threshold, premise settings) on four fifths and judges the fifth it did not see, for
+every fifth (stratified by category), so its figures show how the rules and the fit carry to unseen questions.
 """
 
 from __future__ import annotations
 
 import json
+import pickle
 import sys
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -23,9 +28,12 @@ from .evaluate import Question, load_set, resolve
 from .lexical import refs
 from .retrieve import retrieve
 from .settings import Settings
-from .types import ANSWERED, PREMISE_CONTRADICTED
+from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED
 
 OUT = Path(__file__).parent / "data" / "answerability.json"
+# Fixed starting point of a fit (never the shipped file, so that a fit is reproducible): the premise checks at their
+# defaults, the model weights unused (threshold -1 answers everything the hard signals let through).
+BASE: dict = {"mean": {}, "scale": {}, "coef": {}, "intercept": 0.0, "threshold": -1.0, "premise": {}}  # type: ignore[type-arg]
 
 
 @dataclass
@@ -37,15 +45,24 @@ class Row:
     evidence: E.Evidence
 
 
-def collect(assistant: Assistant, questions: list[Question]) -> tuple[list[Row], dict]:  # type: ignore[type-arg]
-    """Retrieve and gather evidence for every question (the expensive part, done once)."""
+def collect(assistant: Assistant, questions: list[Question], cache: Path | None = None) -> tuple[list[Row], dict]:  # type: ignore[type-arg]
+    """Retrieve and gather evidence for every question (the expensive part, done once; with `cache`, once per cache)."""
     store = assistant.store
     infos = {r.doc_id: r.info for r in store.docs()}
+    saved: dict = {"hits": {}, "vectors": {}}  # type: ignore[type-arg]
+    if cache is not None and cache.exists():
+        saved = pickle.loads(cache.read_bytes())
+        E._CACHE.setdefault(assistant.embedder, OrderedDict()).update(saved["vectors"])
     rows = []
     for q in questions:
-        hits = retrieve(q.question, store=store, embedder=assistant.embedder, settings=assistant.settings)
+        hits = saved["hits"].get(q.question)
+        if hits is None:
+            hits = saved["hits"][q.question] = retrieve(q.question, store=store, embedder=assistant.embedder, settings=assistant.settings)
         ev = E.gather(q.question, hits, infos, embedder=assistant.embedder, store=store, wanted=set(refs(q.question)))
         rows.append(Row(q, q.question, ev))
+    if cache is not None:
+        saved["vectors"] = dict(E._CACHE.get(assistant.embedder, {}))
+        cache.write_bytes(pickle.dumps(saved))
     return rows, infos
 
 
@@ -71,19 +88,36 @@ def outcome(row: Row, infos: dict, model: dict, mix: tuple[float, float]) -> dic
 
 def figures(rows: list[Row], infos: dict, model: dict, mix: tuple[float, float]) -> dict[str, float]:  # type: ignore[type-arg]
     """Abstention (overall, false premise), false abstention, gold quoted among answerable questions."""
-    out = [(r, outcome(r, infos, model, mix)) for r in rows]
+    return summary([(r, outcome(r, infos, model, mix)) for r in rows])
+
+
+def _f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def summary(out: list[tuple[Row, dict]]) -> dict[str, float]:  # type: ignore[type-arg]
+    """The eval's abstention figures (metrics.py) over judged rows; `gold_quoted` approximates citation recall (questions)."""
     ans = [o for r, o in out if r.q.answerable]
     una = [o for r, o in out if not r.q.answerable]
     fp = [o for r, o in out if r.q.category == "false-premise"]
+    un = [o for r, o in out if not r.q.answerable and r.q.category != "false-premise"]
+    ans_declined = sum(o["kind"] != ANSWERED for o in ans)
+    un_declined = sum(o["kind"] != ANSWERED for o in un)
+    fp_declined = sum(o["kind"] != ANSWERED for o in fp)
+    fp_handled = sum(o["kind"] == REFUSED or (o["kind"] == PREMISE_CONTRADICTED and o["contra"]) for o in fp)
     return {
-        "n": len(rows),
+        "n": len(out),
+        "refusal_f1_unanswerable": _f1(un_declined / max(1, un_declined + ans_declined), un_declined / max(1, len(un))),
+        "refusal_f1_false_premise": _f1(fp_handled / max(1, fp_declined + ans_declined), fp_handled / max(1, len(fp))),
         "abstention": float(np.mean([o["kind"] != ANSWERED for o in una])) if una else 0.0,
         "false_premise": float(np.mean([o["kind"] != ANSWERED for o in fp])) if fp else 0.0,
         "premise_caught": float(np.mean([o["kind"] == PREMISE_CONTRADICTED and o["contra"] for o in fp])) if fp else 0.0,
         "false_abstention": float(np.mean([o["kind"] != ANSWERED for o in ans])) if ans else 0.0,
         "gold_quoted": float(np.mean([o["kind"] == ANSWERED and o["gold"] for o in ans])) if ans else 0.0,
         "false_premise_on_answerable": float(np.mean([o["kind"] == PREMISE_CONTRADICTED for o in ans])) if ans else 0.0,
-        "lost_to_premise": float(np.mean([o["kind"] == PREMISE_CONTRADICTED or o["reason"] == "premise-unsupported" for o in ans])) if ans else 0.0,
+        "lost_to_premise": float(np.mean([o["kind"] == PREMISE_CONTRADICTED or o["reason"] == "premise-unsupported" for o in ans]))
+        if ans
+        else 0.0,
     }
 
 
@@ -104,12 +138,11 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50)
 
 def fit(rows: list[Row], infos: dict, mix: tuple[float, float]) -> dict:  # type: ignore[type-arg]
     """Model from the answerable vs unanswerable questions among `rows` (premise questions are the premise check's)."""
-    base = A.fitted()
     feats, labels = [], []
     for r in rows:
         if r.q.category == "false-premise":
             continue
-        o = outcome(r, infos, base | {"threshold": -1.0}, mix)  # features of every question, none refused by the model
+        o = outcome(r, infos, BASE | {"threshold": -1.0}, mix)  # features of every question, none refused by the model
         if not o["features"]:
             continue  # refused by a hard signal (missing provision, absent name): the model is not asked
         feats.append([o["features"][f] for f in A.FEATURES])
@@ -119,7 +152,7 @@ def fit(rows: list[Row], infos: dict, mix: tuple[float, float]) -> dict:  # type
     scale[scale == 0] = 1.0
     coef, intercept = fit_logistic((x - mean) / scale, y)
     model = {
-        "note": "fitted by `python -m ipqa.calibration eval/train.jsonl` on eval/train.jsonl (held-out quarter excluded)",
+        "note": "fitted by `python -m ipqa.calibration eval/train.jsonl` on all of eval/train.jsonl (see --cv for held-out figures)",
         "features": list(A.FEATURES),
         "mean": dict(zip(A.FEATURES, mean.round(6).tolist())),
         "scale": dict(zip(A.FEATURES, scale.round(6).tolist())),
@@ -148,37 +181,74 @@ def fit(rows: list[Row], infos: dict, mix: tuple[float, float]) -> dict:  # type
     return model
 
 
-def main(argv: list[str]) -> None:
-    path = Path(argv[0]) if argv else Path("eval/train.jsonl")
-    assistant = Assistant(Settings())
-    questions = resolve(load_set(path), assistant)
-    rows, infos = collect(assistant, questions)
-    held = [r for i, r in enumerate(rows) if i % 4 == 3]
-    train = [r for i, r in enumerate(rows) if i % 4 != 3]
-    if "--dump" in argv:  # one line per question of the fit part: what was decided, and whether gold was quoted
-        model, mix = A.fitted(), A.mix()
-        for r in train:
-            o = outcome(r, infos, model, mix)
-            print(f"{r.q.id} {r.q.category:13} {o['kind']:20} {o['reason']:20} gold={o['gold']!s:5} contra={o['contra']!s:5} {r.q.question[:90]}")
-        return
-    if "--check" in argv:
-        model = A.fitted()
-        mix = A.mix()
-        print("fit part", figures(train, infos, model, mix))
-        print("held out", figures(held, infos, model, mix))
-        return
+def fit_all(rows: list[Row], infos: dict, log: bool = False) -> dict:  # type: ignore[type-arg]
+    """The whole model from `rows`: the sentence-score mix (gold quoted most often), then `fit`."""
     best = None
     for lw in (0.3, 0.4, 0.5, 0.6, 0.7):
         mix = (lw, 1.0 - lw)
-        f = figures(train, infos, A.fitted() | {"threshold": -1.0}, mix)
-        print(f"mix {mix}: gold quoted when answering everything {f['gold_quoted']:.3f}")
-        if best is None or f["gold_quoted"] > best[0]:
+        f = figures(rows, infos, BASE | {"threshold": -1.0}, mix)
+        if log:
+            print(f"mix {mix}: gold quoted when answering everything {f['gold_quoted']:.3f}")
+        if best is None or f["gold_quoted"] > best[0] + 1e-9:
             best = (f["gold_quoted"], mix)
     assert best is not None
-    model = fit(train, infos, best[1])
+    return fit(rows, infos, best[1])
+
+
+def folds(rows: list[Row], k: int) -> list[int]:
+    """Fold of each row: stratified by category (and answerability), round-robin in id order."""
+    seen: dict[tuple[str, bool], int] = {}
+    out = []
+    for r in rows:
+        key = (r.q.category, r.q.answerable)
+        out.append(seen.get(key, 0) % k)
+        seen[key] = seen.get(key, 0) + 1
+    return out
+
+
+def cross_validate(rows: list[Row], infos: dict, k: int) -> dict[str, float]:  # type: ignore[type-arg]
+    """Pooled figures of k fits, each judging only the fold it was not fitted on."""
+    fold = folds(rows, k)
+    pooled: list[tuple[Row, dict]] = []  # type: ignore[type-arg]
+    for f in range(k):
+        train = [r for r, g in zip(rows, fold, strict=True) if g != f]
+        test = [r for r, g in zip(rows, fold, strict=True) if g == f]
+        model = fit_all(train, infos)
+        out = [(r, outcome(r, infos, model, tuple(model["mix"]))) for r in test]  # type: ignore[arg-type]
+        pooled += out
+        print(f"fold {f}: fit {_fmt(summary([(r, outcome(r, infos, model, tuple(model['mix']))) for r in train]))}")  # type: ignore[arg-type]
+        print(f"fold {f}: held {_fmt(summary(out))}")
+    return summary(pooled)
+
+
+def _fmt(f: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in f.items())
+
+
+def main(argv: list[str]) -> None:
+    path = Path(argv[0]) if argv and not argv[0].startswith("--") else Path("eval/train.jsonl")
+    cache = Path(argv[argv.index("--cache") + 1]) if "--cache" in argv else None
+    assistant = Assistant(Settings())
+    questions = resolve(load_set(path), assistant)
+    rows, infos = collect(assistant, questions, cache)
+    if "--dump" in argv:  # one line per question: what the shipped model decided, and whether gold was quoted
+        model, mix = A.fitted(), A.mix()
+        for r in rows:
+            o = outcome(r, infos, model, mix)
+            print(
+                f"{r.q.id} {r.q.category:13} {o['kind']:20} {o['reason']:20} gold={o['gold']!s:5} contra={o['contra']!s:5} {r.q.question[:90]}"
+            )
+        return
+    if "--check" in argv:
+        print("shipped model on train:", _fmt(figures(rows, infos, A.fitted(), A.mix())))
+        return
+    if "--cv" in argv:
+        k = int(argv[argv.index("--cv") + 1])
+        print(f"{k}-fold cross-validation, pooled held-out figures:", _fmt(cross_validate(rows, infos, k)))
+        return
+    model = fit_all(rows, infos, log=True)
     print(json.dumps(model, indent=1))
-    print("fit part", figures(train, infos, model, best[1]))
-    print("held out", figures(held, infos, model, best[1]))
+    print("fit on all of train:", _fmt(figures(rows, infos, model, tuple(model["mix"]))))  # type: ignore[arg-type]
     OUT.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {OUT}")
 

@@ -17,6 +17,7 @@ from .catalog import named_docs
 from .embedding import Embedder
 from .glossary import translations
 from .lexical import tokenize
+from .premise import statement
 from .retrieve import question_languages, section_refs
 from .sentences import sentence_spans
 from .store import Store
@@ -237,20 +238,13 @@ def gather(
             encode.add(k)
     picked = sorted(encode)
     sims = _spread(picked, _similarities(question, [texts[k] for k in picked], embedder), len(rows))
-    taken = presupposition(question)
+    taken = statement(question)
     premise = _spread(picked, _similarities(taken, [texts[k] for k in picked], embedder), len(rows)) if taken else [0.0] * len(rows)
     quotes = [
         Quote(i, s, e, mix[0] * lex + mix[1] * sim + adj, lex, sim, pre, adj)
         for (i, s, e, lex, adj), sim, pre in zip(rows, sims, premise, strict=True)
     ]
     return Evidence(full, tuple(sorted(quotes, key=lambda q: -q.score)))
-
-
-_WHY = re.compile(
-    r"^\s*(?:why|for what reason|how come)\s+(?:(?:do|does|did|is|are|was|were|has|have|had|can|could|must|may|should|will|would)\s+)?(?P<rest>.+?)\??\s*$",
-    re.I | re.S,
-)
-_WHY_CJK = re.compile(r"^\s*为什么(?P<zh>.+?)[？?]?\s*$|^(?P<ja>.+?)(?:のは)?(?:なぜ|どうして)(?:ですか|でしょうか)?[。？?]?\s*$", re.S)
 
 
 MAX_ENCODED = 6
@@ -262,17 +256,6 @@ def _spread(picked: Sequence[int], values: Sequence[float], n: int) -> list[floa
     for k, v in zip(picked, values, strict=True):
         out[k] = v
     return out
-
-
-def presupposition(question: str) -> str:
-    """What a why-question takes for granted, as a statement ('Why does X do Y?' -> 'X do Y'); '' for other questions."""
-    m = _WHY.match(question)
-    if m:
-        return m.group("rest").strip()
-    m = _WHY_CJK.match(question)
-    if m:
-        return (m.group("zh") or m.group("ja") or "").strip()
-    return ""
 
 
 def _rarity_weighted(weights: dict[str, float], sentences: Sequence[set[str]]) -> dict[str, float]:

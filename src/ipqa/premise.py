@@ -1,0 +1,113 @@
+"""What a question takes for granted: the statement it asserts, whatever its form.
+
+"Why does X do Y?", "Is it true that X?", "Since X, how …?", "X. What …?", "X, right?", "X; who …?", "Under Article N,
+providers must …?" (a statement asked as a question), and their Chinese and Japanese forms all assert a statement the
+sources must support before anything is quoted as an answer. A plain wh-question ("What does Article 7 provide?") asserts
+nothing here; a yes/no question ("Does X require Y?") asks about its statement and is returned apart (`asked`), since
+"no" is often its right answer."""
+
+from __future__ import annotations
+
+import re
+
+_AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|must|may|might|should|shall|will|would)"
+_WH = r"(?:why|what|which|who|whom|whose|how|when|where)"
+
+_WHY = re.compile(
+    rf"^\s*(?:why|for what reason|how come)\s+(?:{_AUX}\s+)?(?P<rest>.+?)\??\s*$",
+    re.I | re.S,
+)
+_IS_IT_TRUE = re.compile(
+    r"^\s*(?:is it (?:true|correct|right|the case|so)|am i (?:right|correct)|is it fair to say|would it be (?:right|correct|fair) to say|"
+    r"do(?:es)? (?:it|the law) (?:hold|mean) that|can you confirm)\s+(?:that\s+)?(?P<rest>.+?)\??\s*$",
+    re.I | re.S,
+)
+# A leading clause that the rest of the question builds on: "Since X, how …?", "Given that X, …".
+_GIVEN = re.compile(
+    r"^\s*(?:since|given that|because|now that|considering that|seeing that|as)\s+(?P<rest>[^,?]{12,}?),\s*(?P<ask>.+)$", re.I | re.S
+)
+# A statement, then a question about it: "X. What …?", "X; who …?", "X, so how …?", "X — what …?".
+_THEN_ASK = re.compile(
+    rf"^\s*(?P<rest>[^?]{{20,}}?)(?:[.;:]|,\s*so|\s+[—-]+)\s+(?P<ask>(?:{_WH}|{_AUX}|and|so|then|in that case|if so)\b.*\?)\s*$",
+    re.I | re.S,
+)
+# A statement with a tag: "X, right?", "X, aren't they?", "X, do they?".
+_TAG = re.compile(
+    rf"^\s*(?P<rest>.+?),\s*(?:right|correct|true|no|yes|isn't that so|(?:{_AUX}|isn't|aren't|doesn't|don't|didn't|wasn't|weren't|can't|won't|hasn't|haven't|shouldn't|mustn't)\s+(?:it|they|he|she|there|that|i|we|you))\s*\?\s*$",
+    re.I | re.S,
+)
+_YES_NO = re.compile(rf"^\s*{_AUX}(?:n't)?\s+(?P<rest>.+?)\??\s*$", re.I | re.S)
+_WH_ANY = re.compile(rf"\b{_WH}\b", re.I)
+_VERBISH = re.compile(r"\b(?:is|are|was|were|has|have|had|must|shall|may|can|cannot|will|only|does|do|did|\w+(?:s|ed))\b", re.I)
+
+# Chinese and Japanese.
+_WHY_ZH = re.compile(r"^\s*(?:为什么|为何)(?P<rest>.+?)[？?]?\s*$", re.S)
+_WHY_JA = re.compile(r"^(?P<rest>.+?)(?:のは)?(?:なぜ|どうして)(?:ですか|でしょうか)?[。？?]?\s*$", re.S)
+_GIVEN_ZH = re.compile(r"^\s*(?:既然|鉴于|由于|因为)(?P<rest>[^，,]{4,})[，,](?P<ask>.+)$", re.S)
+_THEN_ASK_ZH = re.compile(r"^(?P<rest>[^？?]{6,}?)[，,。；;]\s*(?:那么|那|请问|则)(?P<ask>.+)$", re.S)
+_TAG_ZH = re.compile(r"^(?P<rest>.+?)[，,]\s*(?:对吗|是吗|对不对|是不是|没错吧|对吧)[？?]?\s*$", re.S)
+_MA_ZH = re.compile(r"^(?P<rest>[^？?]+?)(?:吗|么)[？?]?\s*$", re.S)
+_THEN_ASK_JA = re.compile(r"^(?P<rest>.{6,}?)(?:ですが|ますが|ているが|とされているが|そうですが|のに|ので|から)、(?P<ask>.+)$", re.S)
+_TAG_JA = re.compile(
+    r"^(?P<rest>.+?)(?:というのは本当|というのは正しい|のは本当|は本当|で正しい|でよい|で合って)(?:ですか|でしょうか)[。？?]?\s*$", re.S
+)
+_YES_NO_JA = re.compile(r"^(?P<rest>[^？?。]+?)(?:のですか|んですか|ですか|ますか|でしょうか)[。？?]?\s*$", re.S)
+_WH_CJK = re.compile(r"什么|哪些|哪个|哪|谁|何时|多久|多少|怎样|怎么|如何|几|何|なに|何|どの|どう|誰|いつ|どこ|どれ|いくら|いくつ")
+
+
+def _clean(text: str) -> str:
+    return text.strip().strip(",;:—-").strip()
+
+
+_LEAD = re.compile(r"^\s*(?:under|in|for|according to|with regard to|regarding|as for|pursuant to)\s+[^,?]{3,80},\s*", re.I)
+
+
+def presupposition(question: str) -> str:
+    """The statement a question asserts ('Why does X do Y?' -> 'X do Y'; 'Since X, how…?' -> 'X'); '' when it asserts nothing."""
+    q = question.strip()
+    bare = _LEAD.sub("", q)
+    if bare != q and (m := _WHY.match(bare)):
+        return _clean(m.group("rest"))
+    for pattern in (_WHY, _IS_IT_TRUE, _TAG, _GIVEN, _THEN_ASK, _WHY_ZH, _GIVEN_ZH, _TAG_ZH, _THEN_ASK_ZH, _WHY_JA, _TAG_JA, _THEN_ASK_JA):
+        m = pattern.match(q)
+        if m:
+            rest = _clean(m.group("rest"))
+            if pattern in (_THEN_ASK, _THEN_ASK_ZH, _THEN_ASK_JA, _GIVEN) and _WH_ANY.search(rest):
+                continue  # "What is X, and why …": the first part asks too
+            if rest:
+                return rest
+    # A statement asked as a question: "Under Article 50, providers must label every output?"
+    if q.endswith("?") and not _WH_ANY.search(q) and not _YES_NO.match(bare) and _VERBISH.search(q) and re.match(r"^[A-Z0-9\"“(§]", q):
+        return _clean(q.rstrip("?"))
+    return ""
+
+
+def asked(question: str) -> str:
+    """The statement a yes/no question asks about ('Does X require Y?' -> 'X require Y'); '' for other questions."""
+    q = question.strip()
+    bare = _LEAD.sub("", q)
+    m = _YES_NO.match(bare)
+    if m and not re.match(rf"^\s*{_AUX}\s+(?:you|i|we)\s+(?:know|tell|explain|list|describe|summari[sz]e)\b", bare, re.I):
+        return _clean(m.group("rest"))
+    if not _WH_CJK.search(q):
+        for pattern in (_MA_ZH, _YES_NO_JA):
+            m = pattern.match(q)
+            if m:
+                return _clean(m.group("rest"))
+    return ""
+
+
+def statement(question: str) -> str:
+    """What a question asserts, or else what its yes/no form asks about ('' for other questions)."""
+    return presupposition(question) or asked(question)
+
+
+_NEGATIVE = re.compile(
+    r"\b(?:not|no|never|cannot|neither|nor|none|without|exempt(?:ed|s)?|free from|n't)\b|n't\b|不|没有|无需|无须|未|免于|不得|不必|ない|ません|ず(?:に|、|。)|不要|除外",
+    re.I,
+)
+
+
+def negative(text: str) -> bool:
+    """Whether a statement is negated ('shall not be subject', 'don't have to', '不必', 'ない')."""
+    return bool(_NEGATIVE.search(text))

@@ -99,8 +99,8 @@ def test_each_jurisdiction_gets_its_own_answer(small: Assistant) -> None:
     comparison = small.compare(PROGRAMS)
     assert [g.label for g in comparison.groups] == ["JP", "International"]
     for g in comparison.groups:
-        # Its own retrieval and checks: the passages and the verdict of the answer restricted to its jurisdiction (the
-        # column then quotes each of its best documents, primary law first: test_compare_columns.py) ...
+        # Its own retrieval and checks: the passages (then some more) and the verdict of the answer restricted to its
+        # jurisdiction (the column then quotes each of its best documents, primary law first: test_compare_columns.py) ...
         alone = small.ask(PROGRAMS, jurisdictions=[g.label])
         assert g.answer.hits[: len(alone.hits)] == alone.hits and (g.answer.kind, g.answer.reason) == (alone.kind, alone.reason)
         assert {c.doc_id for c in alone.citations} <= {c.doc_id for c in g.answer.citations}

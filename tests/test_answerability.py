@@ -293,3 +293,50 @@ def test_a_premise_of_the_opposite_polarity_is_contradicted() -> None:
     assert j.kind == PREMISE_CONTRADICTED and ev.text(j.quotes[0]) == text
     q = "Chinese generative AI providers have to sign service agreements with users who register, don't they?"
     assert judge(q, q, ev, INFOS).kind != PREMISE_CONTRADICTED
+
+
+def test_names_the_index_lacks_beside_names_it_holds() -> None:
+    """A title after its kind ('Directive on …', 'Regulation on …'), and a name the index lacks next to one it holds."""
+    assert absent_names("What does Article 17 of the EU Directive on copyright in the Digital Single Market require?", INFOS) == [
+        "Directive on copyright in the Digital Single Market"
+    ]
+    assert absent_names("What penalties apply under China's Deep Synthesis Provisions?", INFOS) == ["China's Deep Synthesis Provisions"]
+    assert absent_names("What did the 2022 WTO Ministerial Decision on the TRIPS Agreement say?", INFOS)
+    assert absent_names("《著作权法实施条例》对作品登记有什么规定？", INFOS) == ["《著作权法实施条例》"]
+    # Names the index holds, also after a provision ("Annex XIV of the EU AI Act" is the provision check's question).
+    assert absent_names("Which AI systems are listed in Annex XIV of the EU AI Act?", INFOS) == []
+    assert absent_names("What does the Convention for the Protection of Literary and Artistic Works say?", INFOS) == []
+    assert absent_names("What does the AI Act on providers of general-purpose models say?", INFOS) == []
+    assert absent_names("《中华人民共和国著作权法》第十条规定了哪些权利？", INFOS) == []
+
+
+def test_a_statute_citing_an_article_of_another_law_does_not_have_it() -> None:
+    """'Article 114 TFEU' cited in the AI Act's text is no Article 114 of the AI Act; a judgment's text mentioning
+    § 107 counts, since its passages carry no provision labels."""
+    ai_act = "eu-ai-act-2024-1689"
+    text = "This Regulation is based on Article 114 TFEU."
+    ev = Evidence((Hit(Passage("p1", ai_act, text, "Recital 3", 0, len(text)), 1.0, 0, 0, 0.7),), (Quote(0, 0, len(text), 0.6, 0.5, 0.6),))
+    q = "What does Article 114 of the AI Act provide?"
+    assert judge(q, q, ev, INFOS).reason == "missing-provision"
+    bartz = "us-ndcal-bartz-v-anthropic-2025-fair-use-order"
+    text = "Section 107 of the Copyright Act lists four factors."
+    ev = Evidence(
+        (Hit(Passage("p1", bartz, text, "II. ANALYSIS", 0, len(text)), 1.0, 0, 0, 0.7),), (Quote(0, 0, len(text), 0.6, 0.5, 0.6),)
+    )
+    q = "What does the Bartz order say about Section 107?"
+    assert judge(q, q, ev, INFOS).reason != "missing-provision"
+
+
+def test_jurisdictions_named_in_chinese_and_japanese() -> None:
+    assert named_jurisdictions("美国版权法规定的保护期是多久？") == ["US"]
+    assert named_jurisdictions("EUのAI法では何が禁止されていますか。") == ["EU"]
+    assert named_jurisdictions("韓国の著作権法は何年保護しますか。") == ["KR"]
+    assert named_jurisdictions("《生成式人工智能服务管理暂行办法》国家互联网信息办公室") == []  # 办法 + 国家 is no France
+    ev = _evidence([("The term of protection shall be the life of the author and fifty years after his death.", 0.6)])
+    j = judge(
+        "What does Israel's copyright law say about machine learning?",
+        "What does Israel's copyright law say about machine learning?",
+        ev,
+        INFOS,
+    )
+    assert (j.kind, j.reason) == (REFUSED, "not-in-index") and "Israel" in j.message

@@ -31,7 +31,7 @@ from .prompts import (
     REFUSAL_PREMISE_UNSUPPORTED,
 )
 from .retrieve import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions, section_refs
-from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED, SourceInfo
+from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED, Hit, SourceInfo
 from .verify import THRESHOLD, missing_figures, support_score
 
 # -- what a question asks for (answer type) and what a sentence carries ------------------------------------------
@@ -167,11 +167,20 @@ def values(text: str) -> set[tuple[str, str]]:
 # -- names the index lacks ------------------------------------------------------------------------------------------
 
 _KIND_WORDS = (
-    r"Act|Convention|Treaty|Agreement|Directive|Regulation|Code|Protocol|Law|Statute|Ordinance|Bill|Measures|Order|Decision|Judgment"
+    r"Act|Convention|Treaty|Agreement|Directive|Regulation|Code|Protocol|Law|Statute|Ordinance|Bill|Measures|Order|Decision|Judgment|"
+    r"Provisions|Rules|Guidelines|Guidance|Report"
 )
 _INSTRUMENT = re.compile(
     rf"\b(?:Directive|Regulation)\s*(?:\((?:EU|EC|EEC)\)\s*)?(?:No\.?\s*)?\d{{2,4}}/\d+(?:/\w+)?"
     rf"|(?:[A-Z][\w'’.-]*\s+(?:of\s+(?:the\s+)?)?){{1,6}}(?:{_KIND_WORDS})\b"
+)
+_TITLED = re.compile(
+    # "Directive on copyright in the Digital Single Market", "Regulation on the Protection of the Right to …": a title
+    # after its kind (at least two capitalised words, so "the AI Act on providers" is no name).
+    rf"\b(?:{_KIND_WORDS})\s+(?:on|for|of)\s+(?:the\s+)?[A-Za-z][\w'’-]*(?:\s+(?:of|on|for|and|in|the|to|[A-Z][\w'’-]*))*\s+[A-Z][\w'’-]*\s+[A-Z][\w'’-]*"
+)
+_PROVISION_OF = re.compile(
+    r"^(?:Annex|Article|Art\.|Section|Recital|Appendix|Chapter|Part|Title|Schedule|Paragraph)\s+[\dIVXLC]+[\w.-]*(?:\(\w+\))*\s+of\s+(?:the\s+)?"
 )
 _CASE = re.compile(r"\b([A-Z][\w.&'’-]+(?:\s+[A-Z][\w.&'’-]+){0,3})\s+v\.?\s+([A-Z][\w.&'’-]+(?:\s+[A-Z][\w.&'’-]+){0,3})")
 _NAME_FILLER = (
@@ -196,7 +205,9 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
         _name_tokens(f"{i.title} {i.short_title} {' '.join(i.aliases)}") | set(re.findall(r"\d{2,4}/\d+", i.title)) for i in infos.values()
     ]
     out = []
-    mentions = [m.group().strip() for m in _CASE.finditer(question)] + [m.group().strip() for m in _INSTRUMENT.finditer(question)]
+    mentions = [m.group().strip() for r in (_CASE, _INSTRUMENT, _TITLED) for m in r.finditer(question)]
+    # "Annex XIV of the EU AI Act" names the AI Act (whether it has that annex is the provision check's question).
+    mentions = [_PROVISION_OF.sub("", m) for m in mentions]
     for mention in mentions:
         numbers = set(re.findall(r"\d{2,4}/\d+", mention))
         tokens = _name_tokens(mention) | numbers
@@ -226,7 +237,14 @@ class Judgement:
     features: dict[str, float] = field(default_factory=dict)
 
 
-FEATURES = ("similarity", "top_score", "top_semantic", "top_lexical", "type_needed", "type_missing", "named_doc", "coverage")
+FEATURES = ("similarity", "top_score", "top_semantic", "top_lexical", "type_needed", "type_missing", "named_doc", "coverage", "asks_state")
+# A question about the state of things now or later (statistics, who ratified so far, what a court will do): the
+# indexed texts are laws and decisions as written, so such questions are rarely answered by them.
+_STATE = re.compile(
+    r"\b(?:so far|to date|today|currently|current|nowadays|latest|recent(?:ly)?|this year|next year|will|yet|in practice|actually|"
+    r"statistics?|on appeal|how many \w+ (?:have|has|did))\b|これまで|現在|実際に|最新|今後|事例|目前|至今|迄今|现在|将来|将会|实际",
+    re.I,
+)
 
 
 @cache
@@ -267,6 +285,7 @@ def features_of(question: str, evidence: Evidence, chosen: Sequence[Quote], name
         "type_missing": float(bool(kind) and not any(carries(evidence.text(q), kind) for q in chosen)),
         "named_doc": float(bool(named)),
         "coverage": len(terms & seen) / len(terms) if terms else 0.0,
+        "asks_state": float(bool(_STATE.search(question))),
     }
 
 
@@ -285,7 +304,8 @@ def judge(
     if not hits:
         return Judgement(REFUSED, "empty", REFUSAL)
     named = named_docs(query, infos)
-    absent = [] if named else absent_names(question, infos)
+    # A name the index lacks refuses even beside one it holds ("the 2022 Ministerial Decision on the TRIPS Agreement").
+    absent = absent_names(question, infos)
     if absent:
         return Judgement(REFUSED, "not-in-index", REFUSAL_NOT_IN_INDEX.format(names=", ".join(absent), holds=_holdings(infos, question)))
     held = {i.jurisdiction for i in infos.values()}
@@ -297,7 +317,7 @@ def judge(
         return Judgement(REFUSED, "not-in-index", REFUSAL_NOT_IN_INDEX_JURISDICTION.format(where=where, holds=_holdings(infos, "")))
     wanted = set(refs(query))
     scope = [h for h in hits if not named or h.passage.doc_id in named]
-    if wanted and not any(section_refs(h.passage.section) & wanted or set(refs(h.passage.text)) & wanted for h in scope):
+    if wanted and not _holds_provision(scope, wanted):
         missing = ", ".join(sorted(r.replace("art:", "Article ").replace("sec:", "§ ").replace("rec:", "Recital ") for r in wanted))
         where = " or ".join(sorted({infos[d].short_title for d in named})) if named else "the index"
         return Judgement(REFUSED, "missing-provision", REFUSAL_MISSING_PROVISION.format(where=where, refs=missing))
@@ -332,6 +352,16 @@ def judge(
             return Judgement(REFUSED, "no-answer-type", REFUSAL_NO_ANSWER_TYPE.format(kind=_KIND_NAMES[kind]), features=feats)
         return Judgement(REFUSED, "weak-evidence", REFUSAL, features=feats)
     return Judgement(ANSWERED, "", "", tuple(chosen), feats)
+
+
+def _holds_provision(hits: Sequence[Hit], wanted: set[str]) -> bool:
+    """Whether a retrieved passage is the asked-for provision: labelled with it, or (in a document whose passages carry
+    no provision labels, such as a judgment or a commentary) mentioning it. A statute's text citing "Article 114 TFEU"
+    is no Article 114 of that statute."""
+    labelled = {h.passage.doc_id for h in hits if section_refs(h.passage.section)}
+    return any(
+        section_refs(h.passage.section) & wanted or (h.passage.doc_id not in labelled and set(refs(h.passage.text)) & wanted) for h in hits
+    )
 
 
 _KIND_NAMES = {

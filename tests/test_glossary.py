@@ -5,7 +5,7 @@ from conftest import shared_doc
 
 from ipqa.api import Assistant
 from ipqa.embedding import Embedder
-from ipqa.glossary import LANGUAGES, concepts, expand_query, target_languages, translations
+from ipqa.glossary import LANGUAGES, concepts, english_rendering, expand_query, target_languages, translations
 from ipqa.lexical import tokenize
 from ipqa.settings import Settings
 
@@ -139,3 +139,23 @@ def test_ask_shows_the_authoritative_article_beside_a_translation(japan: Assista
     for c in cited:
         assert c["counterpart"]["doc_id"] == "jp-ai-promotion-act-2025-ja" and c["counterpart"]["authoritative"]
         assert article_key(c["counterpart"]["section"]) == article_key(c["section"])
+
+
+def test_a_japanese_question_has_an_english_rendering_an_english_one_none() -> None:
+    rendering = english_rendering("日本の大臣はWIPOに何を主導するよう求めましたか")
+    assert {"WIPO", "japan", "minister", "leadership"} <= set(rendering.split())
+    assert "copyright" in english_rendering("著作権法第三十条の四は何を認めていますか").split()
+    assert english_rendering("What did Japan's minister ask WIPO to do?") == ""
+    assert english_rendering("著作権法の目的は何ですか") == "copyright copyright law copyright act"  # only what the glossary names
+
+
+@pytest.mark.slow
+def test_a_japanese_question_about_the_english_commentary_is_answered_from_it(japan: Assistant) -> None:
+    # Issue #12: a Japanese question about the (English) commentary is answered from it, not from Japan's statutes.
+    result = japan.ask("日本の大臣はWIPOに何を主導するよう求めましたか")
+    assert result.answered, result.text
+    quotes = [c.quote for c in result.citations if c.doc_id == "wipo-japan-ai-ip-2026-commentary"]
+    assert any("WIPO should take international leadership" in q for q in quotes), result.text
+    # ... while a Japanese question about the Copyright Act still quotes the Japanese act, not an English text.
+    result = japan.ask("著作権法の目的は何ですか")
+    assert result.citations and all(c.doc_id == "jp-copyright-act-ja" for c in result.citations), result.text

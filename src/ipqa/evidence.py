@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from .catalog import named_docs
 from .embedding import Embedder
-from .glossary import translations
+from .glossary import english_rendering, translations
 from .lexical import tokenize
 from .premise import statement
 from .retrieve import question_languages, section_refs
@@ -32,6 +32,7 @@ LEXICAL_WEIGHT = 0.5
 SEMANTIC_WEIGHT = 0.5
 _CLOSED_END = re.compile(r"[.!?;:。；！？\"”’)\]]\s*$")
 _OPEN_START = re.compile(r"\s*[a-z,;]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,10 @@ def gather(
     # terms in that language (as BM25 was), and keeps whichever reading scores it higher.
     extra = translations(question, question_languages(named_docs(question, infos), infos), languages)
     wx = _rarity_weighted(weights(question + " " + " ".join(extra)), [t for *_, t in found]) if extra else None
+    # An English sentence cannot share a Japanese or Chinese question's own words, nor can the English-only model read
+    # that question: such a sentence is also scored by the question's English rendering (glossary terms, Latin words).
+    rendering = english_rendering(question)
+    we = _rarity_weighted(weights(rendering), [t for *_, t in found]) if rendering else None
     rows: list[tuple[int, int, int, float, float]] = []
     contexts: dict[int, set[str]] = {}
     for i, s, e, _ in found:
@@ -226,6 +231,8 @@ def gather(
         lexical = score_in_context(p.text[s:e], w, contexts[i])
         if wx is not None:
             lexical = max(lexical, score_in_context(p.text[s:e], wx, contexts[i]))
+        if we is not None and not _CJK.search(p.text[s:e]):
+            lexical = max(lexical, score_in_context(p.text[s:e], we, contexts[i]))
         rows.append((i, s, e, lexical + prior, -penalty))
     texts = [full[i].passage.text[s:e] for i, s, e, _, _ in rows]
     # Encoding is the cost of meaning: only the best candidates by words (and the best one of each of the top two passages) are encoded.
@@ -238,6 +245,10 @@ def gather(
             encode.add(k)
     picked = sorted(encode)
     sims = _spread(picked, _similarities(question, [texts[k] for k in picked], embedder), len(rows))
+    if rendering:
+        latin = [k for k in picked if not _CJK.search(texts[k])]
+        for k, sim in zip(latin, _similarities(rendering, [texts[k] for k in latin], embedder), strict=True):
+            sims[k] = max(sims[k], sim)
     taken = statement(question)
     premise = _spread(picked, _similarities(taken, [texts[k] for k in picked], embedder), len(rows)) if taken else [0.0] * len(rows)
     quotes = [

@@ -76,7 +76,7 @@ def translations(question: str, named_languages: frozenset[str] = frozenset(), s
     Another language gets a concept's first two terms (its usual renderings), the question's own language all its
     synonyms: a flood of translated words would outweigh the question's own. An English question that names a work
     with an English rendition (`named_languages` holds "en") is answered from that rendition: no expansion."""
-    own = _own_language(question)
+    own = question_language(question)
     langs = target_languages(question) | {lang for lang in scope_languages if lang != own and lang in LANGUAGES}
     if not langs or (own == "en" and "en" in named_languages):
         return []
@@ -91,7 +91,26 @@ def translations(question: str, named_languages: frozenset[str] = frozenset(), s
     return list(dict.fromkeys(out))
 
 
-def _own_language(question: str) -> str:
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
+
+
+def english_rendering(question: str) -> str:
+    """A Japanese or Chinese question as English words: its Latin-script words (WIPO, AI) and the English terms of the
+    glossary concepts it names; '' for an English question or one naming no concept.
+
+    What the English-only model and English passages can read of the question: the second dense query and BM25 list
+    of retrieve.py, and the words an English sentence is scored against (evidence.py)."""
+    if question_language(question) == "en":
+        return ""
+    out = _LATIN_WORD.findall(question)
+    for concept, (pattern, cjk) in zip(concepts(), _matchers()):
+        if concept.terms["en"] and ((pattern is not None and pattern.search(question)) or any(t in question for t in cjk)):
+            out.extend(concept.terms["en"][:2])
+    return " ".join(dict.fromkeys(out))
+
+
+def question_language(question: str) -> str:
+    """'ja' (kana), 'zh' (CJK ideographs, no kana) or 'en'."""
     if re.search(r"[\u3040-\u30ff]", question):
         return "ja"
     return "zh" if _CJK.search(question) else "en"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .catalog import named_docs
 from .embedding import Embedder
-from .glossary import expand_query
+from .glossary import english_rendering, expand_query, question_language
 from .lexical import refs
 from .renditions import article_key
 from .settings import Settings
@@ -111,16 +111,37 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
             store.bm25.search(expand_query(question, question_languages(named, infos), scope_languages(filters, infos)), pool * 4) if store.bm25 else []
         )
     ]
-    passages = store.passages(list({*dense.keys(), *bm25}))
+    # A Japanese or Chinese question, which the English-only model cannot read, is also searched by its English words
+    # (glossary terms, Latin-script words): a dense and a BM25 ranking of their own, so English documents are found.
+    rendering = english_rendering(question)
+    dense_en_sims = _dense(embedder.embed_query(rendering), store, pool, filters) if rendering else {}
+    dense_en: list[str] = list(dense_en_sims)
+    bm25_en = [pid for pid, _ in store.bm25.search(rendering, pool * 4)] if rendering and store.bm25 else []
+    passages = store.passages(list({*dense.keys(), *bm25, *dense_en, *bm25_en}))
     # Mid-ingest a vector exists before its bookkeeping (and a replaced one may linger): use only fully stored passages.
     passages = {pid: p for pid, p in passages.items() if p.doc_id in infos}
     dense = {pid: sim for pid, sim in dense.items() if pid in passages}
-    bm25 = [pid for pid in bm25 if pid in passages and filters.allows(passages[pid].doc_id, infos[passages[pid].doc_id].jurisdiction)][:pool]
+    if rendering:
+        # Those rankings only add what the question's own language cannot reach: works without a rendition in that
+        # language (a translation of a Japanese act is not preferred to the act): of the works the question names, else
+        # of the places its documents are from (and international ones) when it names no jurisdiction.
+        own = question_language(question)
+        spoken = {i.work_id for i in infos.values() if i.language == own}
+        places = {i.jurisdiction for i in infos.values() if i.language == own} | {"International"}
+        dense_en, bm25_en = (
+            [pid for pid in ranking if pid in passages and infos[passages[pid].doc_id].work_id not in spoken
+             and (passages[pid].doc_id in named if named else bool(filters.jurisdictions) or infos[passages[pid].doc_id].jurisdiction in places)]
+            for ranking in (dense_en, bm25_en)
+        )
+    bm25, bm25_en = (
+        [pid for pid in ranking if pid in passages and filters.allows(passages[pid].doc_id, infos[passages[pid].doc_id].jurisdiction)][:pool]
+        for ranking in (bm25, bm25_en)
+    )
     wanted = set(refs(question))
     scores: dict[str, float] = {}
     dense_rank = {pid: r for r, pid in enumerate(dense)}
     bm25_rank = {pid: r for r, pid in enumerate(bm25)}
-    for ranking in (list(dense), bm25):
+    for ranking in (list(dense), bm25, dense_en, bm25_en):
         for rank, pid in enumerate(ranking):
             scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
     if wanted:
@@ -150,7 +171,7 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
             continue
         for key in keys:
             owner.setdefault(key, p.doc_id)
-        hits.append(Hit(p, scores[pid], dense_rank.get(pid), bm25_rank.get(pid), dense.get(pid)))
+        hits.append(Hit(p, scores[pid], dense_rank.get(pid), bm25_rank.get(pid), dense.get(pid, dense_en_sims.get(pid))))
         if len(hits) >= k:
             break
     return hits

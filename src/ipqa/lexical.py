@@ -125,12 +125,17 @@ class Bm25Index:
     def load(cls, folder: Path) -> Bm25Index | None:
         """Read a saved index, or None when there is none (or it was written by another tokenizer version)."""
         for _ in range(20):
+            target = folder.resolve()  # one directory, whatever a concurrent save does to the link
             try:
-                return cls._load(folder.resolve())  # one directory, whatever a concurrent save does to the link
+                index = cls._load(target)
             except FileNotFoundError:
                 if not folder.exists():
                     return None  # nothing saved
                 continue  # that directory was replaced twice while we read it: read the current one
+            # A directory being deleted by a save two generations on can lose its files mid-read and look like
+            # "no index": that answer only stands if the link still points where it pointed.
+            if index is not None or folder.resolve() == target:
+                return index
         return None
 
     @classmethod

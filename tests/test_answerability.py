@@ -340,3 +340,23 @@ def test_jurisdictions_named_in_chinese_and_japanese() -> None:
         INFOS,
     )
     assert (j.kind, j.reason) == (REFUSED, "not-in-index") and "Israel" in j.message
+
+
+def test_amounts_with_their_scale_and_ordinal_counts() -> None:
+    assert ("amount", "1000000") in values("法定赔偿最高是一百万元吗？") and ("amount", "5000000") in values("五百万元以下的赔偿")
+    assert ("amount", "100000000") in values("a fine of at most 100 million yen") and ("amount", "300000000") in values("三億円以下の罰金")
+    assert ("amount", "15000000") in values("EUR 15 million") and ("amount", "35000000") in values("fines of up to EUR 35 000 000")
+    assert ("count:ratification", "15") in values("as soon as the fifteenth ratification is deposited")
+    assert ("count:ratification", "30") in values("three months after 30 instruments of ratification")
+    assert ("count:ratification", "50") in values("require 50 ratifications")
+    assert values("the 1971 Phonograms Convention") == {("year", "1971")}  # a year, not 1971 phonograms
+
+
+def test_a_year_the_named_document_does_not_bear_is_a_premise_it_does_not_support() -> None:
+    bartz = "us-ndcal-bartz-v-anthropic-2025-fair-use-order"
+    text = "Anthropic now moves for summary judgment on fair use only."
+    ev = Evidence((Hit(Passage("p1", bartz, text, "STATEMENT", 0, len(text)), 1.0, 0, 0, 0.7),), (Quote(0, 0, len(text), 0.6, 0.5, 0.6),))
+    q = "What did Judge Alsup's June 2024 order in Bartz v. Anthropic say about fair use?"
+    assert (judge(q, q, ev, INFOS).kind, judge(q, q, ev, INFOS).reason) == (REFUSED, "premise-unsupported")
+    q = "What did the 2025 order in Bartz v. Anthropic say about fair use?"
+    assert judge(q, q, ev, INFOS).reason != "premise-unsupported"

@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from .catalog import named_docs
@@ -68,7 +68,21 @@ _MONTHS = "January|February|March|April|May|June|July|August|September|October|N
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|(?:{_MONTHS})\s+\d{{4}})\b|(?<![\d/])(?:1[5-9]|20)\d\d(?![\d/-])"
 )
-_COUNTED = re.compile(rf"\b{_NUM}\s+([a-z]+s)\b", re.I)  # "four factors", "three years" (durations handled apart)
+_COUNTED = re.compile(rf"\b{_NUM}\s+([a-z]+s)\b(?:\s+of\s+([a-z]+))?", re.I)  # "four factors", "30 instruments of ratification"
+_ORDINALS = {
+    w: i + 1
+    for i, w in enumerate(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth "
+        "seventeenth eighteenth nineteenth twentieth".split()
+    )
+} | {"thirtieth": 30, "fortieth": 40, "fiftieth": 50}
+_ORDINAL = re.compile(rf"\b({'|'.join(_ORDINALS)})\s+(?:instruments? of\s+)?([a-z]+)\b", re.I)  # "the fifteenth ratification"
+# "100 million yen", "EUR 15 million", "五百万元", "三億円": an amount with its scale, as one number.
+_SCALED = re.compile(
+    r"(?:(?:EUR|USD|US\$|\$|€|£|¥)\s?(?P<a>\d[\d,.]*)\s*(?P<as>million|billion)|(?P<b>\d[\d,.]*)\s*(?P<bs>million|billion)\s*(?:yen|euros?|dollars?|EUR|USD))"
+    r"|(?P<c>[〇一二两三四五六七八九十百千万\d]+(?:[億亿][〇一二两三四五六七八九十百千万\d]*)?)\s*(?P<cu>元|円|日元|人民币)",
+    re.I,
+)
 _PLACES = (
     "Geneva|Vienna|Paris|Berne|Bern|Stockholm|Brussels|Luxembourg|Strasbourg|London|Washington|New York|Tokyo|Beijing|Shanghai|Rome|"
     "Madrid|Berlin|Munich|The Hague|Marrakesh|Marrakech|Lisbon|Nairobi|Ottawa|Canberra|Seoul|Delhi|New Delhi|San Francisco|Alexandria|Singapore"
@@ -136,11 +150,36 @@ def _number(word: str) -> float | None:
         return None
 
 
+def _singular(noun: str) -> str:
+    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
+
+
+def _scaled_amount(m: re.Match[str]) -> str:
+    """The amount a _SCALED match states, as a plain integer string ('' when unreadable)."""
+    try:
+        if m.group("a") or m.group("b"):
+            base = float((m.group("a") or m.group("b")).replace(",", ""))
+            scale = 10**9 if (m.group("as") or m.group("bs")).lower() == "billion" else 10**6
+            return f"{round(base * scale)}"
+        text = m.group("c")
+        parts = re.split(r"[億亿]", text, maxsplit=1)
+        head, tail = parts if len(parts) == 2 else ("", text)
+        value = (cn_number(head) * 10**8 if head else 0) + (cn_number(tail) if tail else 0)
+        return str(value) if value else ""
+    except (ValueError, KeyError):
+        return ""
+
+
 _UNIT_KEY = {"年": "year", "个月": "month", "か月": "month", "ヶ月": "month"}
 
 
 def values(text: str) -> set[tuple[str, str]]:
     """(key, value) facts a text states: durations by unit, amounts, dates, places, counted things."""
+    return set(_values(text))
+
+
+@lru_cache(maxsize=50_000)
+def _values(text: str) -> frozenset[tuple[str, str]]:
     text = _strip_refs(text)
     out: set[tuple[str, str]] = set()
     for m in _DURATION.finditer(text):
@@ -148,9 +187,14 @@ def values(text: str) -> set[tuple[str, str]]:
         unit = _UNIT_KEY.get(m.group(1), m.group(1).lower().rstrip("s"))
         if num is not None and num < 1000:  # "2023年" is a year, not a period
             out.add((f"duration:{unit}", f"{num:g}"))
+    scaled = [m.span() for m in _SCALED.finditer(text)]
+    for m in _SCALED.finditer(text):
+        amount = _scaled_amount(m)
+        if amount:
+            out.add(("amount", amount))
     for m in _AMOUNT.finditer(text):
         digits = re.sub(r"[^\d.]", "", m.group())
-        if digits:
+        if digits and not any(a <= m.start() < b for a, b in scaled):
             out.add(("amount", digits.rstrip(".")))
     for m in _DATE.finditer(text):
         out.add(("year", m.group()[-4:]))
@@ -158,10 +202,14 @@ def values(text: str) -> set[tuple[str, str]]:
         out.add(("place", m.group().lower()))
     for m in _COUNTED.finditer(text):
         noun = m.group(1).lower()
-        num = _number(m.group().rsplit(" ", 1)[0].strip())
-        if num is not None and not re.fullmatch(r"(?:year|month|day|week|hour)s", noun):
-            out.add((f"count:{noun}", f"{num:g}"))
-    return out
+        num = _number(m.group().split()[0])
+        if num is not None and num < 1000 and not re.fullmatch(r"(?:year|month|day|week|hour)s", noun):  # "1971 Phonograms" is a year
+            out.add((f"count:{_singular(noun)}", f"{num:g}"))
+            if m.group(2):
+                out.add((f"count:{_singular(m.group(2).lower())}", f"{num:g}"))
+    for m in _ORDINAL.finditer(text):
+        out.add((f"count:{_singular(m.group(2).lower())}", f"{_ORDINALS[m.group(1).lower()]:g}"))
+    return frozenset(out)
 
 
 # -- names the index lacks ------------------------------------------------------------------------------------------
@@ -199,11 +247,17 @@ def _name_tokens(text: str) -> set[str]:
 _CJK_TITLE = re.compile(r"《([^》]{2,60})》|「([^」]{2,60}(?:法|規定|规定|办法|條例|条例|指令|考え方|方針|計画|ガイドライン|指針))」")
 
 
+@lru_cache(maxsize=8)
+def _known_names(names: tuple[tuple[str, str, tuple[str, ...]], ...]) -> list[set[str]]:
+    """Each document's name tokens (titles and aliases) and instrument numbers."""
+    return [
+        _name_tokens(f"{title} {short} {' '.join(aliases)}") | set(re.findall(r"\d{2,4}/\d+", title)) for title, short, aliases in names
+    ]
+
+
 def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
     """Instruments and cases the question names that no indexed document is (by its titles and aliases)."""
-    known = [
-        _name_tokens(f"{i.title} {i.short_title} {' '.join(i.aliases)}") | set(re.findall(r"\d{2,4}/\d+", i.title)) for i in infos.values()
-    ]
+    known = _known_names(tuple((i.title, i.short_title, tuple(i.aliases)) for i in infos.values()))
     out = []
     mentions = [m.group().strip() for r in (_CASE, _INSTRUMENT, _TITLED) for m in r.finditer(question)]
     # "Annex XIV of the EU AI Act" names the AI Act (whether it has that annex is the provision check's question).
@@ -328,6 +382,9 @@ def judge(
     contradiction = premise_contradiction(question, evidence, top=int(premise["top"]), min_semantic=premise["min_semantic"])
     if contradiction is not None:
         return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (contradiction,))
+    if named and _misdated(question, named, infos, hits):
+        # "Judge Alsup's June 2024 order", "Act No. 53 of 2024": a year the named document neither bears nor states.
+        return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
     taken = presupposition(question)
     if taken:
         support, best = premise_support(taken, evidence, infos)
@@ -352,6 +409,15 @@ def judge(
             return Judgement(REFUSED, "no-answer-type", REFUSAL_NO_ANSWER_TYPE.format(kind=_KIND_NAMES[kind]), features=feats)
         return Judgement(REFUSED, "weak-evidence", REFUSAL, features=feats)
     return Judgement(ANSWERED, "", "", tuple(chosen), feats)
+
+
+def _misdated(question: str, named: set[str], infos: dict[str, SourceInfo], hits: Sequence[Hit]) -> int:
+    """A year the question gives that no named document bears (title, date) and no retrieved passage states; 0 if none."""
+    bears = " ".join(f"{infos[d].title} {infos[d].date} {' '.join(infos[d].aliases)}" for d in named if d in infos)
+    for year in re.findall(r"(?<![\d/])(1[6-9]\d\d|20\d\d)(?![\d/])", question):
+        if year not in bears and not any(year in h.passage.text for h in hits):
+            return int(year)
+    return 0
 
 
 def _holds_provision(hits: Sequence[Hit], wanted: set[str]) -> bool:
@@ -446,12 +512,17 @@ def _contradicting(statement: str, evidence: Evidence, top: int) -> Quote | None
     return None
 
 
+@lru_cache(maxsize=50_000)
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(tokenize(text))
+
+
 def _overlap(statement: str, text: str) -> float:
     """Share of a statement's content terms found in a text (light morphology, no stemmer to load)."""
     terms = {t for t in tokenize(statement) if ":" not in t}
     if not terms:
         return 1.0
-    found = set(tokenize(text))
+    found = _tokens(text)
     return sum(
         1 for t in terms if t in found or any(len(t) >= 4 and len(w) >= 4 and (w.startswith(t[:5]) or t.startswith(w[:5])) for w in found)
     ) / len(terms)

@@ -72,10 +72,13 @@ def remix(ev: E.Evidence, lexical: float, semantic: float) -> E.Evidence:
     return E.Evidence(ev.hits, tuple(sorted(quotes, key=lambda q: -q.score)))
 
 
+_MIN_SCORE = Settings().min_score
+
+
 def outcome(row: Row, infos: dict, model: dict, mix: tuple[float, float]) -> dict:  # type: ignore[type-arg]
     """Judge one question with a given model and mix; what happened and whether gold was quoted."""
     ev = remix(row.evidence, *mix)
-    j = A.judge(row.q.question, row.query, ev, infos, model=model, min_similarity=Settings().min_score)
+    j = A.judge(row.q.question, row.query, ev, infos, model=model, min_similarity=_MIN_SCORE)
     spans = [ev.doc_span(q) for q in j.quotes]
     gold = [s for e in row.q.evidence for s in e.spans]
     contra = [s for e in row.q.contradiction for s in e.spans]
@@ -170,13 +173,14 @@ def fit(rows: list[Row], infos: dict, mix: tuple[float, float]) -> dict:  # type
     model["threshold"] = round(best[1], 2)
     # Premise checks: most false premises caught (refused or corrected) with at most 3% of answerable questions lost to them.
     pbest: tuple[float, dict[str, float]] = (-1.0, dict(A.PREMISE_DEFAULTS))
-    for support in (0.55, 0.6, 0.65, 0.71, 0.75):
-        for top in (2.0, 3.0, 5.0):
-            for sem in (0.35, 0.45, 0.55):
-                trial = model | {"premise": {"support_threshold": support, "top": top, "min_semantic": sem}}
-                f = figures(rows, infos, trial, mix)
-                if f["lost_to_premise"] <= 0.03 and f["false_premise"] > pbest[0]:
-                    pbest = (f["false_premise"], trial["premise"])
+    for support in (0.65, 0.71, 0.75):
+        for top in (3.0, 5.0):
+            for sem in (0.35, 0.45):
+                for polarity in (0.0, 1.0):
+                    settings = {**A.PREMISE_DEFAULTS, "support_threshold": support, "top": top, "min_semantic": sem, "polarity": polarity}
+                    f = figures(rows, infos, model | {"premise": settings}, mix)
+                    if f["lost_to_premise"] <= 0.03 and f["false_premise"] > pbest[0] + 1e-9:
+                        pbest = (f["false_premise"], settings)
     model["premise"] = pbest[1]
     return model
 

@@ -103,6 +103,7 @@ def _index(settings: Settings, store: Store) -> Iterator[Check]:
     else:
         yield Check("crash records", OK, "no interrupted writes")
     yield from _versions(docs)
+    yield from _sentences(store, docs)
     yield from _servers(store)
     yield from _consistency(settings, store, docs, busy)
     yield from _catalog_vs_index(settings, docs)
@@ -119,6 +120,19 @@ def _versions(docs: list[DocRecord]) -> Iterator[Check]:
                     "run `ipqa ingest` on their folders again (re-chunks them; unchanged passages keep their vectors)")
     else:
         yield Check("index version", OK, f"every document indexed by the current loaders and chunker ({current})")
+
+
+def _sentences(store: Store, docs: list[DocRecord]) -> Iterator[Check]:
+    from . import versions
+
+    made = store.sentence_versions()
+    lacking = [d.doc_id for d in docs if made.get(d.doc_id) != versions.SENTENCES]
+    if lacking:
+        yield Check("sentence vectors", WARN, f"{len(lacking)} documents have no sentence vectors (version {versions.SENTENCES}): {_few(lacking)} — "
+                    "answers from them score fewer sentences by meaning and encode some per question (slower)",
+                    "run `ipqa ingest` on their folders again (adds them; passages are not embedded again)")
+    elif docs:
+        yield Check("sentence vectors", OK, f"{store.sentence_count()} sentence vectors stored (version {versions.SENTENCES})")
 
 
 SERVER_GRACE = 10.0  # seconds a server may take to catch up with an ingest (it checks every 2 s)

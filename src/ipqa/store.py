@@ -32,7 +32,17 @@ CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, seq);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS garbage (passage_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS sentences (
+    doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, sha TEXT NOT NULL, vec BLOB NOT NULL,
+    PRIMARY KEY (doc_id, start, end)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sentence_sets (doc_id TEXT PRIMARY KEY, version TEXT NOT NULL, n INTEGER NOT NULL);
 """
+# Sentence vectors (evidence.gather scores every candidate sentence by meaning without encoding it at query time) live
+# here in SQLite, not in a second Chroma collection: they are looked up by key (document, absolute offsets), never
+# searched by similarity, and written in the same transaction as the document's passages, so crash recovery, atomic
+# replacement and removal hold for them with no new bookkeeping. `sentence_sets` says which documents have them (and
+# made by which versions.SENTENCES), so a document with no quotable sentence is told from one never processed.
 _DOC_COLUMNS = "doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings, pipeline"
 # Every write transaction bumps the index generation: readers in other processes compare it to notice a change.
 _BUMP = "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -313,7 +323,9 @@ class Store:
         """What made this index: model and chunking (the index name) and the pipeline versions of its passages."""
         from . import versions
 
-        stored = {d.pipeline or "unrecorded" for d in self.docs()}
+        made = self.sentence_versions()
+        # Whether (and by which version) sentence vectors were stored changes which sentences an answer quotes.
+        stored = {f"{d.pipeline or 'unrecorded'};sentences={made.get(d.doc_id, 'none')}" for d in self.docs()}
         return versions.fingerprint(self.settings.index_name, stored or None)
 
     def passage_count(self) -> int:
@@ -381,18 +393,23 @@ class Store:
         with self._write() as db:
             db.execute("DELETE FROM passages WHERE doc_id=?", (doc_id,))
             db.execute("DELETE FROM docs WHERE doc_id=?", (doc_id,))
+            _put_sentences(db, doc_id, None)
             db.execute("DELETE FROM pending WHERE doc_id=?", (doc_id,))
 
-    def write_doc(self, record: DocRecord, passages: Sequence[Passage], nodes: Sequence[Any]) -> None:
+    def write_doc(self, record: DocRecord, passages: Sequence[Passage], nodes: Sequence[Any], sentences: SentenceSet | None = None) -> None:
         """Replace a document: vectors first, then bookkeeping in one transaction."""
-        self.write_docs([(record, passages, nodes)])
+        self.write_docs([(record, passages, nodes)], {record.doc_id: sentences} if sentences is not None else None)
 
-    def write_docs(self, items: Sequence[tuple[DocRecord, Sequence[Passage], Sequence[Any]]]) -> None:
+    def write_docs(self, items: Sequence[tuple[DocRecord, Sequence[Passage], Sequence[Any]]], sentences: dict[str, SentenceSet] | None = None) -> None:
         """Replace several documents so that a reader sees each one's old version or its new one, never neither.
 
         The new passages have new ids: their vectors are added beside the old ones, then one SQLite transaction
         switches the bookkeeping and lists the old ids as garbage; `collect_garbage()` deletes those vectors later
-        (at the end of the ingest), when no question can still be reading the old version."""
+        (at the end of the ingest), when no question can still be reading the old version.
+
+        `sentences` (by document id) are the documents' sentence vectors, switched in the same transaction; a
+        document written without them has none (gather then falls back to encoding a few at query time)."""
+        sentences = sentences or {}
         with self._write() as db:
             db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?)", [(r.doc_id, time.time()) for r, _, _ in items])
         nodes = [node for _, _, doc_nodes in items for node in doc_nodes]
@@ -423,7 +440,36 @@ class Store:
                         len(passages), record.ingested_at, json.dumps(list(record.warnings)), record.pipeline,
                     ),
                 )
+                _put_sentences(db, record.doc_id, sentences.get(record.doc_id))
                 db.execute("DELETE FROM pending WHERE doc_id=?", (record.doc_id,))
+
+    # -- sentence vectors ---------------------------------------------------------------
+    def write_sentences(self, doc_id: str, sentences: SentenceSet) -> bool:
+        """Give a stored document its sentence vectors (backfill of an index made before they were stored), in one
+        transaction; False when the document is no longer in the index."""
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM docs WHERE doc_id=?", (doc_id,)).fetchone() is None:
+                return False
+            _put_sentences(db, doc_id, sentences)
+        return True
+
+    def sentence_vectors(self, doc_id: str, start: int, end: int) -> dict[tuple[int, int], tuple[str, bytes]]:
+        """Stored sentence vectors of a document between two absolute offsets: (start, end) -> (sha of the encoded
+        text, float32 bytes)."""
+        rows = self.db.execute("SELECT start, end, sha, vec FROM sentences WHERE doc_id=? AND start>=? AND start<?", (doc_id, start, end))
+        return {(s, e): (sha, vec) for s, e, sha, vec in rows if e <= end}
+
+    def old_sentence_vectors(self, doc_id: str) -> dict[str, bytes]:
+        """A document's stored sentence vectors by the sha of their encoded text (reused when it is re-ingested)."""
+        return {sha: vec for sha, vec in self.db.execute("SELECT sha, vec FROM sentences WHERE doc_id=?", (doc_id,))}
+
+    def sentence_versions(self) -> dict[str, str]:
+        """versions.SENTENCES that made each document's sentence vectors (documents without any are absent)."""
+        return dict(self.db.execute("SELECT doc_id, version FROM sentence_sets").fetchall())
+
+    def sentence_count(self) -> int:
+        """Sentence vectors stored."""
+        return self.db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0]
 
     def collect_garbage(self, wait: float = 30.0) -> int:
         """Delete the vectors of replaced passages (listed by `write_docs`); returns how many went.
@@ -510,6 +556,25 @@ class Store:
             if len(got["ids"]) < 5000:
                 return out
             offset += 5000
+
+
+@dataclass(frozen=True)
+class SentenceSet:
+    """A document's sentence vectors: rows of (absolute start, absolute end, sha of the encoded text, float32 bytes),
+    and the versions.SENTENCES that chose and encoded them."""
+
+    rows: Sequence[tuple[int, int, str, bytes]]
+    version: str
+
+
+def _put_sentences(db: sqlite3.Connection, doc_id: str, sentences: SentenceSet | None) -> None:
+    """Replace a document's sentence vectors inside the caller's transaction (None: it has none)."""
+    db.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
+    db.execute("DELETE FROM sentence_sets WHERE doc_id=?", (doc_id,))
+    if sentences is None:
+        return
+    db.executemany("INSERT OR REPLACE INTO sentences VALUES (?,?,?,?,?)", [(doc_id, s, e, sha, vec) for s, e, sha, vec in sentences.rows])
+    db.execute("INSERT INTO sentence_sets VALUES (?,?,?)", (doc_id, sentences.version, len(sentences.rows)))
 
 
 def lexical_text(info: SourceInfo | None, section: str, heading: str, text: str) -> str:

@@ -11,6 +11,13 @@ LOADERS = "2"  # 2: law XML (lawxml.py)
 CHUNKER = "3"  # 2: Japanese 第N条のM / 項 / 号 / 附則 labels, bracket-aware CJK sentence ends; 3: **２** paragraphs
 # ingest.embed_text (the text the model embeds) and the metadata written beside each vector.
 EMBED_TEXT = "1"
+# Sentence vectors stored at ingest (evidence.sentence_candidates: which sentences of each passage, completed across
+# passage boundaries as gather completes them, truncated to evidence.EMBED_CHARS, encoded by the index's model).
+# Not part of pipeline(): they are stored beside the passages, so a change here re-encodes sentences only (the next
+# ingest backfills them) and never re-chunks or re-embeds passages. Bump when the candidates or the encoded text change
+# (sentences.sentence_spans, evidence's title/heading filters, EMBED_CHARS): keys that no longer match are only
+# encoded at query time, a few per question, so a stale set costs quality and latency, not correctness.
+SENTENCES = "1"
 
 
 def pipeline() -> str:

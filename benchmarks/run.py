@@ -233,8 +233,9 @@ def prepare_scales(base_settings: Settings, work: Path, sizes: list[int], *, reb
     out = {}
     for size in sizes:
         settings = scale.scratch_settings(work, size, base_settings.data_dir.name)
-        # A kept index is reused only while the current code can read its BM25 (its format is versioned).
-        if settings.index_dir.exists() and not rebuild and Store(settings).bm25 is not None:
+        # A kept index is reused only while the current code can read its BM25 (its format is versioned) and it has
+        # the sentence vectors answers are scored with (made before they were stored: rebuilt).
+        if settings.index_dir.exists() and not rebuild and Store(settings).bm25 is not None and Store(settings).sentence_versions():
             out[size] = {"passages": Store(settings).passage_count(), "reused": True}
             print(f"{size:>7}: kept from an earlier run ({out[size]['passages']} passages; --rebuild to redo)")
             continue

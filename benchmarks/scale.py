@@ -21,37 +21,43 @@ from pathlib import Path
 import numpy as np
 
 from ipqa.settings import Settings
-from ipqa.store import DocRecord, Store
+from ipqa.store import DocRecord, SentenceSet, Store
 from ipqa.types import Passage, SourceInfo
 
 SIGMA = 0.01
 
 
-def load_base(settings: Settings) -> list[tuple[DocRecord, list[Passage], np.ndarray]]:
-    """Every document of an ingested index with its passages and their stored vectors, in order."""
+Base = list[tuple[DocRecord, list[Passage], np.ndarray, SentenceSet | None]]
+
+
+def load_base(settings: Settings) -> Base:
+    """Every document of an ingested index with its passages, their stored vectors, in order, and its sentence vectors."""
     store = Store(settings)
     got = store.collection.get(include=["embeddings"])
     vectors = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
+    made = store.sentence_versions()
     base = []
     for record in store.docs():
         passages = store.doc_passages(record.doc_id)
-        base.append((record, passages, np.stack([vectors[p.passage_id] for p in passages])))
+        rows = store.db.execute("SELECT start, end, sha, vec FROM sentences WHERE doc_id=?", (record.doc_id,)).fetchall()
+        sentences = SentenceSet(rows, made[record.doc_id]) if record.doc_id in made else None
+        base.append((record, passages, np.stack([vectors[p.passage_id] for p in passages]), sentences))
     return base
 
 
-def build(base: list[tuple[DocRecord, list[Passage], np.ndarray]], size: int, settings: Settings, *, seed: int = 7) -> dict[str, float]:
+def build(base: Base, size: int, settings: Settings, *, seed: int = 7) -> dict[str, float]:
     """Write a `size`-passage index at `settings.index_dir` (which must not exist yet); returns timings."""
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
     rng = np.random.default_rng(seed)
     store = Store(settings, create=True)
-    total = sum(len(p) for _, p, _ in base)
+    total = sum(len(p) for _, p, _, _ in base)
     copies = math.ceil(size / total)
     written = 0
     started = time.perf_counter()
     for c in range(copies):
         want = min(total, size - written)
-        for record, passages, vecs in base:
+        for record, passages, vecs, sentences in base:
             keep = _spread(len(passages), len(passages) * want / total)
             if not keep:
                 continue
@@ -77,7 +83,8 @@ def build(base: list[tuple[DocRecord, list[Passage], np.ndarray]], size: int, se
                 node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=doc_id)
                 nodes.append(node)
             digest = hashlib.sha256(f"scratch|{doc_id}|{len(nodes)}".encode()).hexdigest()
-            store.write_doc(replace(record, doc_id=doc_id, info=info, sha256=digest, n_passages=len(nodes)), new_passages, nodes)
+            # A copy keeps the original's sentence vectors (same offsets): questions score sentences as on the real index.
+            store.write_doc(replace(record, doc_id=doc_id, info=info, sha256=digest, n_passages=len(nodes)), new_passages, nodes, sentences)
             written += len(nodes)
     t_vectors = time.perf_counter() - started
     store.rebuild_bm25()

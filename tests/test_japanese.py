@@ -193,3 +193,36 @@ def test_sentence_splitting_is_linear(name: str) -> None:
 def test_bold_full_width_paragraph_numbers_refine_the_label() -> None:
     text = "この法律で「知的財産」とは、…をいう。\n\n**２**\nこの法律で「知的財産権」とは、…をいう。"
     assert label_with_path("Article 2 (第二条)", scan_markers(text)) == "Article 2, paragraph 2 (第二条第二項)"
+
+
+def test_japanese_names_of_acts_cases_and_reports() -> None:
+    from ipqa.lexical import ja_names
+
+    assert ja_names("日本の特許法では、AIを発明者として認めていますか。") == [("特許法", "法")]
+    assert ("DABUS事件", "事件") in ja_names("知財高裁はDABUS事件でどう判断しましたか。")
+    assert [k for _, k in ja_names("文化庁の「AIと著作権に関する考え方について」はどう解釈していますか。")] == ["AIと著作権に関する考え方について"]
+    assert ja_names("経済産業省の検討会の報告書は何を提言していますか。")[0][1] == "報告書"
+    # Words ending in 法 that name no act, and Chinese (no kana), are not read as names.
+    assert ja_names("日本の著作権法では、憲法や法令は著作権の対象になりますか。") == [("著作権法", "法")]
+    assert ja_names("どのような方法で国内法を適用しますか。") == []
+    assert ja_names("中国著作权法中自然人作品的保护期是多久？") == []
+
+
+def test_japanese_questions_naming_what_the_index_lacks_are_refused_by_name() -> None:
+    from ipqa.answerability import absent_names, answer_type, carries
+    from ipqa.types import SourceInfo
+
+    infos = {
+        "jp-copyright-act-ja": SourceInfo("jp-copyright-act-ja", "著作権法（昭和四十五年法律第四十八号）", "Japan's Copyright Act (著作権法)", "w", aliases=("著作権法",)),
+        "jp-film": SourceInfo("jp-film", "映画の盗撮の防止に関する法律", "映画盗撮防止法", "f", aliases=("映画盗撮防止法",)),
+    }
+    assert absent_names("日本の特許法では、AIを発明者として特許出願することは認められていますか。", infos) == ["特許法"]
+    assert absent_names("文化庁の「AIと著作権に関する考え方について」は第三十条の四をどう解釈していますか。", infos)
+    assert absent_names("映画の盗撮防止法の特例は、どのくらい経過した映画に適用されませんか。", infos) == []  # 盗撮防止法 is held
+    assert absent_names("著作権法の目的は何ですか。", infos) == []
+    # A penalty asked for in Japanese is looked for in the sentences (罰金, 拘禁刑); kanji periods are durations.
+    assert answer_type("AI推進法に違反した事業者にはどのような罰則が科されますか。") == "penalty"
+    assert carries("次の各号のいずれかに該当する者は、五年以下の拘禁刑若しくは五百万円以下の罰金に処する。", "penalty")
+    assert not carries("国は、必要な施策を講ずるものとする。", "penalty")
+    assert answer_type("日本の著作権法で著作権の保護期間は原則としてどのくらいですか。") == "duration"
+    assert carries("著作者の死後七十年を経過するまでの間、存続する。", "duration")

@@ -18,7 +18,7 @@ from importlib import resources
 from .catalog import named_docs
 from .chunking import cn_number
 from .evidence import Evidence, Quote
-from .lexical import refs, tokenize
+from .lexical import ja_names, refs, tokenize
 from .premise import asked as yes_no_statement
 from .premise import negative, presupposition
 from .prompts import (
@@ -37,7 +37,8 @@ from .verify import THRESHOLD, missing_figures, support_score
 # -- what a question asks for (answer type) and what a sentence carries ------------------------------------------
 
 _QUESTION_TYPES = (
-    ("duration", r"\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\bhow many (?:years|months|days|weeks)\b"),
+    ("penalty", r"罰則|罰金|刑罰|処罰|科され"),  # Japanese (jp): a penalty asked for
+    ("duration", r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\bhow many (?:years|months|days|weeks)\b"),
     ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b"),
     ("amount", r"\bhow much\b|\bwhat (?:is the )?(?:maximum |minimum )?(?:fine|fee|penalty|amount|percentage)s?\b"),
     ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
@@ -132,6 +133,8 @@ def carries(sentence: str, kind: str) -> bool:
         return bool(_PLACE.search(text) or re.search(r"\b(?:territory|seat|headquarters|country of origin)\b", text, re.I))
     if kind == "agent":
         return bool(_AGENT.search(text))
+    if kind == "penalty":
+        return bool(re.search(r"罰金|拘禁刑|懲役|禁錮|科料|過料|罰則|に処する|に処し|\bfines?\b|\bimprisonment\b|\bpenalt", text, re.I))
     return True
 
 
@@ -274,6 +277,11 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
         name = m.group(1) or m.group(2)
         if name not in titles and m.group() not in out:
             out.append(m.group())
+    # Japanese acts (特許法), cases (DABUS事件) and bodies' reports (文化庁の「…」, 検討会の中間とりまとめ): lexical.ja_names (jp).
+    for name, kind in ja_names(question):
+        held = name in titles if kind in ("法", "事件", "判決") else kind in titles
+        if not held and not any(name in o or o in name for o in out):
+            out.append(name)
     return out
 
 
@@ -437,6 +445,7 @@ _KIND_NAMES = {
     "number": "a number",
     "place": "a place",
     "agent": "who does it",
+    "penalty": "a penalty",
 }
 
 

@@ -167,3 +167,36 @@ class Bm25Index:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+# -- Japanese names of instruments, cases and reports (what the answerability check looks up in the index's titles) --
+
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_JA_RUN = "\u4e00-\u9fff\u30a0-\u30ffA-Za-zＡ-Ｚａ-ｚ々"
+# An act: a run of kanji/katakana/Latin ending in 法 (特許法, 不正競争防止法, AI推進法), not 法律/法令/法人 and not a generic
+# word (国内法, 同法); at least three characters, so 憲法, 方法 and 違法 are no names.
+_JA_LAW = re.compile(rf"(?<![{_JA_RUN}])([{_JA_RUN}]{{2,24}}法)(?![律令人務的規案])")
+_JA_GENERIC_LAW = re.compile(r"^(?:国内|国際|関係|現行|特別|一般|各国|外国|準拠|実体|手続|国家|基本|個別|他国|本|同|新|旧)法$")
+# A case or a judgment: DABUS事件, 〇〇判決.
+_JA_CASE = re.compile(rf"(?<![{_JA_RUN}・])([{_JA_RUN}・]{{2,30}}(?:事件|判決))")
+# A body's report, guidance or view: 文化庁の「AIと著作権に関する考え方について」, 検討会の中間とりまとめ.
+_JA_REPORT = re.compile(
+    rf"(?<![{_JA_RUN}])([{_JA_RUN}]{{0,20}}(?:庁|省|検討会|委員会|審議会|研究会|裁判所|高裁|地裁))(?:の|が)?[^。？?、]{{0,30}}?"
+    r"(「[^」]{1,60}」|ガイドライン|指針|報告書|中間とりまとめ|とりまとめ|白書|通達|答申|考え方|見解)"
+)
+
+
+def ja_names(question: str) -> list[tuple[str, str]]:
+    """(name, kind word) of the acts, cases and bodies' reports a Japanese question names; the kind word ('法', '事件',
+    'ガイドライン', the 「title」) is what an indexed document's title must hold for the name to be one of its own."""
+    if not _KANA.search(question):
+        return []  # Chinese (no kana) writes its laws alike but its own way (中国著作权法): not read here
+    text = unicodedata.normalize("NFKC", question)
+    out: list[tuple[str, str]] = []
+    for m in _JA_LAW.finditer(text):
+        if not _JA_GENERIC_LAW.match(m.group(1)):
+            out.append((m.group(1), "法"))
+    out.extend((m.group(1), m.group(1)[-2:]) for m in _JA_CASE.finditer(text))
+    for m in _JA_REPORT.finditer(text):
+        out.append((m.group(0), m.group(2).strip("「」")))
+    return out

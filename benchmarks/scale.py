@@ -35,13 +35,10 @@ def load_base(settings: Settings) -> Base:
     store = Store(settings)
     got = store.collection.get(include=["embeddings"])
     vectors = dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32), strict=True))
-    made = store.sentence_versions()
     base = []
     for record in store.docs():
         passages = store.doc_passages(record.doc_id)
-        rows = store.db.execute("SELECT start, end, sha, vec FROM sentences WHERE doc_id=?", (record.doc_id,)).fetchall()
-        sentences = SentenceSet(rows, made[record.doc_id]) if record.doc_id in made else None
-        base.append((record, passages, np.stack([vectors[p.passage_id] for p in passages]), sentences))
+        base.append((record, passages, np.stack([vectors[p.passage_id] for p in passages]), store.doc_sentences(record.doc_id)))
     return base
 
 

@@ -76,10 +76,16 @@ def test_an_index_without_sentence_vectors_falls_back_and_ingest_backfills_it(tm
     stored = _gather_all(assistant, embedder, "wipo-phonograms-convention-1971")
     # The state of an index made before sentence vectors were stored.
     with assistant.store.db as db:
-        db.execute("DROP TABLE sentences")
+        db.execute("DROP TABLE sentence_vectors")
         db.execute("DROP TABLE sentence_sets")
-    old = Assistant(settings, embedder=embedder)  # opening it adds the (empty) tables
-    assert old.store.sentence_count() == 0
+        # The first layout of the table (WITHOUT ROWID, twice the size), with a record that said the document had vectors.
+        db.execute(
+            "CREATE TABLE sentences (doc_id TEXT, start INTEGER, end INTEGER, sha TEXT, vec BLOB, PRIMARY KEY (doc_id, start, end)) WITHOUT ROWID"
+        )
+        db.execute("CREATE TABLE sentence_sets (doc_id TEXT PRIMARY KEY, version TEXT NOT NULL, n INTEGER NOT NULL)")
+        db.execute("INSERT INTO sentence_sets VALUES ('wipo-phonograms-convention-1971', '1', 1)")
+    old = Assistant(settings, embedder=embedder)  # opening it adds the (empty) tables, drops the first layout
+    assert old.store.sentence_count() == 0 and old.store.sentence_versions() == {}
     embedder.query_texts.clear()
     fallback = _gather_all(old, embedder, "wipo-phonograms-convention-1971")
     assert 0 < len(set(embedder.query_texts)) <= MAX_ENCODED + 2  # today's behaviour: a few sentences encoded per question
@@ -118,7 +124,7 @@ def test_sentence_vectors_follow_replacement_removal_and_recovery(tmp_path: Path
     store = assistant.store
 
     def count(doc_id: str) -> int:
-        return store.db.execute("SELECT COUNT(*) FROM sentences WHERE doc_id=?", (doc_id,)).fetchone()[0]
+        return store.db.execute("SELECT COUNT(*) FROM sentence_vectors WHERE doc_id=?", (doc_id,)).fetchone()[0]
 
     phonograms, wct = count("phonograms-notes"), count("wct-notes")
     assert phonograms > 0 and wct > 0

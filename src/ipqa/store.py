@@ -32,10 +32,10 @@ CREATE INDEX IF NOT EXISTS passages_doc ON passages(doc_id, seq);
 CREATE TABLE IF NOT EXISTS pending (doc_id TEXT PRIMARY KEY, since REAL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS garbage (passage_id TEXT PRIMARY KEY);
-CREATE TABLE IF NOT EXISTS sentences (
-    doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, sha TEXT NOT NULL, vec BLOB NOT NULL,
-    PRIMARY KEY (doc_id, start, end)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    doc_id TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL, sha TEXT NOT NULL, vec BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS sentence_vectors_key ON sentence_vectors(doc_id, start, end);
 CREATE TABLE IF NOT EXISTS sentence_sets (doc_id TEXT PRIMARY KEY, version TEXT NOT NULL, n INTEGER NOT NULL);
 """
 # Sentence vectors (evidence.gather scores every candidate sentence by meaning without encoding it at query time) live
@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS sentence_sets (doc_id TEXT PRIMARY KEY, version TEXT 
 # searched by similarity, and written in the same transaction as the document's passages, so crash recovery, atomic
 # replacement and removal hold for them with no new bookkeeping. `sentence_sets` says which documents have them (and
 # made by which versions.SENTENCES), so a document with no quotable sentence is told from one never processed.
+# A rowid table with a separate key index: the 1.5 kB vectors made a WITHOUT ROWID table twice as large.
 _DOC_COLUMNS = "doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings, pipeline"
 # Every write transaction bumps the index generation: readers in other processes compare it to notice a change.
 _BUMP = "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -113,6 +114,10 @@ class Store:
         if "pipeline" not in {row[1] for row in db.execute("PRAGMA table_info(docs)")}:
             with db:
                 db.execute("ALTER TABLE docs ADD COLUMN pipeline TEXT")
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='sentences'").fetchone():
+            with db:  # the first layout of sentence vectors (main for a few minutes): dropped, the next ingest backfills
+                db.execute("DROP TABLE sentences")
+                db.execute("DELETE FROM sentence_sets")
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -456,12 +461,21 @@ class Store:
     def sentence_vectors(self, doc_id: str, start: int, end: int) -> dict[tuple[int, int], tuple[str, bytes]]:
         """Stored sentence vectors of a document between two absolute offsets: (start, end) -> (sha of the encoded
         text, float32 bytes)."""
-        rows = self.db.execute("SELECT start, end, sha, vec FROM sentences WHERE doc_id=? AND start>=? AND start<?", (doc_id, start, end))
+        rows = self.db.execute("SELECT start, end, sha, vec FROM sentence_vectors WHERE doc_id=? AND start>=? AND start<?", (doc_id, start, end))
         return {(s, e): (sha, vec) for s, e, sha, vec in rows if e <= end}
 
     def old_sentence_vectors(self, doc_id: str) -> dict[str, bytes]:
         """A document's stored sentence vectors by the sha of their encoded text (reused when it is re-ingested)."""
-        return {sha: vec for sha, vec in self.db.execute("SELECT sha, vec FROM sentences WHERE doc_id=?", (doc_id,))}
+        return {sha: vec for sha, vec in self.db.execute("SELECT sha, vec FROM sentence_vectors WHERE doc_id=?", (doc_id,))}
+
+    def doc_sentences(self, doc_id: str) -> SentenceSet | None:
+        """A document's stored sentence vectors (None when it has none)."""
+        with self.snapshot():
+            row = self.db.execute("SELECT version FROM sentence_sets WHERE doc_id=?", (doc_id,)).fetchone()
+            if row is None:
+                return None
+            rows = self.db.execute("SELECT start, end, sha, vec FROM sentence_vectors WHERE doc_id=? ORDER BY start, end", (doc_id,)).fetchall()
+        return SentenceSet(rows, row[0])
 
     def sentence_versions(self) -> dict[str, str]:
         """versions.SENTENCES that made each document's sentence vectors (documents without any are absent)."""
@@ -469,7 +483,7 @@ class Store:
 
     def sentence_count(self) -> int:
         """Sentence vectors stored."""
-        return self.db.execute("SELECT COUNT(*) FROM sentences").fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM sentence_vectors").fetchone()[0]
 
     def collect_garbage(self, wait: float = 30.0) -> int:
         """Delete the vectors of replaced passages (listed by `write_docs`); returns how many went.
@@ -569,11 +583,11 @@ class SentenceSet:
 
 def _put_sentences(db: sqlite3.Connection, doc_id: str, sentences: SentenceSet | None) -> None:
     """Replace a document's sentence vectors inside the caller's transaction (None: it has none)."""
-    db.execute("DELETE FROM sentences WHERE doc_id=?", (doc_id,))
+    db.execute("DELETE FROM sentence_vectors WHERE doc_id=?", (doc_id,))
     db.execute("DELETE FROM sentence_sets WHERE doc_id=?", (doc_id,))
     if sentences is None:
         return
-    db.executemany("INSERT OR REPLACE INTO sentences VALUES (?,?,?,?,?)", [(doc_id, s, e, sha, vec) for s, e, sha, vec in sentences.rows])
+    db.executemany("INSERT OR REPLACE INTO sentence_vectors VALUES (?,?,?,?,?)", [(doc_id, s, e, sha, vec) for s, e, sha, vec in sentences.rows])
     db.execute("INSERT INTO sentence_sets VALUES (?,?,?)", (doc_id, sentences.version, len(sentences.rows)))
 
 

@@ -189,7 +189,7 @@ def fit_all(rows: list[Row], infos: dict, log: bool = False) -> dict:  # type: i
     """The whole model from `rows`: the sentence-score mix (gold quoted most often), then `fit`."""
     best = None
     for lw in (0.3, 0.4, 0.5, 0.6, 0.7):
-        mix = (lw, 1.0 - lw)
+        mix = (lw, round(1.0 - lw, 2))
         f = figures(rows, infos, BASE | {"threshold": -1.0}, mix)
         if log:
             print(f"mix {mix}: gold quoted when answering everything {f['gold_quoted']:.3f}")

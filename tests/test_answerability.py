@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import shared_doc
 
-from ipqa.answerability import absent_names, answer_type, carries, choose, judge, premise_contradiction, values
+from ipqa.answerability import absent_names, answer_type, carries, choose, fitted, judge, premise_contradiction, values
 from ipqa.api import Assistant
 from ipqa.catalog import Catalog, named_docs
 from ipqa.embedding import Embedder
@@ -360,3 +360,26 @@ def test_a_year_the_named_document_does_not_bear_is_a_premise_it_does_not_suppor
     assert (judge(q, q, ev, INFOS).kind, judge(q, q, ev, INFOS).reason) == (REFUSED, "premise-unsupported")
     q = "What did the 2025 order in Bartz v. Anthropic say about fair use?"
     assert judge(q, q, ev, INFOS).reason != "premise-unsupported"
+
+
+def test_premise_corrections_in_other_forms_over_the_real_berne_text(berne: Assistant) -> None:
+    """Real retrieval, sentence scores and judgement: a wrong term stated before the question, or asked as 'Is it true
+    that', is corrected with Article 7(1), quoted verbatim; the same question with the right term is answered."""
+    for question in (
+        "Is it true that Berne protects works for the life of the author plus 70 years?",
+        "The Berne Convention protects works for the life of the author and 70 years after death. When does that term start?",
+    ):
+        a = berne.ask(question)
+        assert (a.kind, a.answered) == (PREMISE_CONTRADICTED, False), (question, a.text)
+        assert a.text.startswith(PREMISE_LEAD) and any("fifty years after his death" in c.quote for c in a.citations), a.text
+        _verbatim(a, berne)
+    a = berne.ask("Is it true that Berne protects works for the life of the author and fifty years after his death?")
+    assert a.kind != PREMISE_CONTRADICTED, a.text
+
+
+def test_no_answer_type_refusal() -> None:
+    """'How long' needs a sentence stating a period: without one the refusal says so (when the model refuses)."""
+    ev = _evidence([("The countries of the Union shall be bound by this Act.", 0.2)])
+    q = "How long does the Union's bureau keep its records?"
+    j = judge(q, q, ev, INFOS, model={**fitted(), "threshold": 1.01})
+    assert (j.kind, j.reason) == (REFUSED, "no-answer-type") and "a period" in j.message

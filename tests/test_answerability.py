@@ -383,3 +383,16 @@ def test_no_answer_type_refusal() -> None:
     q = "How long does the Union's bureau keep its records?"
     j = judge(q, q, ev, INFOS, model={**fitted(), "threshold": 1.01})
     assert (j.kind, j.reason) == (REFUSED, "no-answer-type") and "a period" in j.message
+
+
+def test_courts_whose_decisions_the_index_lacks() -> None:
+    assert absent_names("What did the Tokyo District Court rule about AI-generated images?", INFOS) == [
+        "decisions of the Tokyo District Court"
+    ]
+    assert absent_names("What did the Ninth Circuit decide on appeal in Bartz v. Anthropic?", INFOS) == ["decisions of the Ninth Circuit"]
+    assert absent_names("Which Japanese court decisions have applied Article 30-4?", INFOS) == ["court decisions from Japan"]
+    assert absent_names("中国法院如何认定生成式人工智能平台的责任？", INFOS) == ["中国法院"]
+    # The index holds a US decision (Bartz, N.D. Cal.): US courts and that district court are not absent.
+    assert absent_names("What did the District Court hold in Bartz v. Anthropic?", INFOS) == []
+    assert absent_names("If a US infringer did not know, how low can the court go on statutory damages?", INFOS) == []
+    assert absent_names("How have US courts treated AI training as fair use?", INFOS) == []

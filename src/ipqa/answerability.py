@@ -38,7 +38,10 @@ from .verify import THRESHOLD, missing_figures, support_score
 
 _QUESTION_TYPES = (
     ("penalty", r"罰則|罰金|刑罰|処罰|科され"),  # Japanese (jp): a penalty asked for
-    ("duration", r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\bhow many (?:years|months|days|weeks)\b"),
+    (
+        "duration",
+        r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\bhow many (?:years|months|days|weeks)\b",
+    ),
     ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b"),
     ("amount", r"\bhow much\b|\bwhat (?:is the )?(?:maximum |minimum )?(?:fine|fee|penalty|amount|percentage)s?\b"),
     ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
@@ -282,6 +285,36 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
         held = name in titles if kind in ("法", "事件", "判決") else kind in titles
         if not held and not any(name in o or o in name for o in out):
             out.append(name)
+    out += [c for c in absent_courts(question, infos) if not any(c in o for o in out)]
+    return out
+
+
+# A court by name ("the Tokyo District Court", "the Ninth Circuit", "the European Court of Justice", 北京互联网法院, 知財高裁).
+_COURT = re.compile(
+    r"(?:\b(?:[A-Z][\w.]*\s+){0,3}(?:District|Regional|Supreme|Internet|High|Appeals?|Appellate|Constitutional|Federal|Intellectual Property|IP)"
+    r"\s+Court\b(?:\s+of\s+(?:Justice|Appeals?))?|\b(?:Federal|First|Second|Third|Fourth|Fifth|Sixth|Seventh|Eighth|Ninth|Tenth|Eleventh|D\.C\.)"
+    r"\s+Circuit\b|\bEuropean Court of Justice\b|\bCourt of Justice\b|\bCJEU\b|[\u4e00-\u9fff]{2,8}(?:法院|裁判所)|知財高裁|最高裁)"
+)
+# Courts in general: "Japanese court decisions", "China's courts", 判例, 法院.
+_COURTS = re.compile(r"\bcourts\b|\bcourt (?:decisions?|rulings?|cases?)\b|\bcase law\b|判例|裁判例|判決|法院|裁判所")
+
+
+def absent_courts(question: str, infos: dict[str, SourceInfo]) -> list[str]:
+    """Courts the question asks about whose decisions the index lacks: a court by name that no indexed decision is
+    from, or the courts of a jurisdiction the index holds no decision of."""
+    decisions = [i for i in infos.values() if i.kind in ("decision", "judgment", "case")]
+    known = [_name_tokens(f"{i.title} {i.short_title} {i.publisher} {' '.join(i.aliases)}") for i in decisions]
+    out = []
+    for m in _COURT.finditer(question):
+        court = re.sub(r"^(?:The|What|Which|How|Did|Does|In|Under|Has|Have)\s+", "", m.group()).strip()
+        tokens = _name_tokens(court) - {"court"}
+        if court and not any((tokens <= k) if tokens else False for k in known) and not any(court in i.title for i in decisions):
+            out.append(court if re.search(r"[\u4e00-\u9fff]", court) else f"decisions of the {court}")
+    if not out and _COURTS.search(question):
+        held = {i.jurisdiction for i in decisions}
+        for j in named_jurisdictions(question):
+            if j not in held:
+                out.append(f"court decisions from {JURISDICTION_NAMES.get(j, j)}")
     return out
 
 

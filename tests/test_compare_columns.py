@@ -33,11 +33,11 @@ INFOS = {
 }
 
 
-def _evidence(rows: list[tuple[str, float, float]]) -> Evidence:
+def _evidence(rows: list[tuple[str, float, float]], texts: dict[int, str] | None = None) -> Evidence:
     """One hit per row (document, score, words score), one sentence per hit, best first as gather orders them."""
     hits, quotes = [], []
     for i, (doc, score, lexical) in enumerate(rows):
-        text = f"Sentence {i} of {doc}."
+        text = (texts or {}).get(i, f"Sentence {i} of {doc}.")
         hits.append(Hit(Passage(f"{doc}-{i}", doc, text, "Article 1", 100 * i, 100 * i + len(text)), 1.0 / (i + 1)))
         quotes.append(Quote(i, 0, len(text), score, lexical, score))
     return Evidence(tuple(hits), tuple(sorted(quotes, key=lambda q: -q.score)))
@@ -72,9 +72,12 @@ def test_a_document_far_below_the_best_is_left_out() -> None:
     low = DOCUMENT_FLOOR * 0.5 * 0.9  # under the floor by score and by shared words
     ev = _evidence([("comment", 0.50, 0.50), ("faint", low, low)])
     assert _docs(ev, column_quotes(ev, [ev.quotes[0]], INFOS, limit=3)) == ["comment"]
-    # A sentence in another language scores little by meaning but may match as many words as the best one.
+    # A sentence in another language scores little by meaning but may match as many words (glossary terms) as the best.
+    ev = _evidence([("comment", 0.50, 0.30), ("faint", 0.20, 0.28)], {1: "著作物は、利用することができる。"})
+    assert _docs(ev, column_quotes(ev, [ev.quotes[0]], INFOS, limit=3, question="May works be mined?")) == ["faint", "comment"]
+    # In the question's own language it needs the score and the meaning (shared words alone may be the question's framing).
     ev = _evidence([("comment", 0.50, 0.30), ("faint", 0.20, 0.28)])
-    assert _docs(ev, column_quotes(ev, [ev.quotes[0]], INFOS, limit=3)) == ["faint", "comment"]
+    assert _docs(ev, column_quotes(ev, [ev.quotes[0]], INFOS, limit=3, question="May works be mined?")) == ["comment"]
 
 
 def test_primary_law_is_told_by_the_catalog_kind() -> None:

@@ -188,12 +188,17 @@ COLUMN_DEPTH = 3
 MAX_HOLDINGS = 2  # holdings of one decision quoted at most (room permitting)
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+
 def is_primary(info: SourceInfo | None) -> bool:
     """Whether a document is primary law (statute, regulation, treaty, court decision) by its catalog kind."""
     return bool(info) and info.kind in PRIMARY_KINDS  # type: ignore[union-attr]
 
 
-def column_quotes(evidence: Evidence, chosen: Sequence[Quote], infos: Mapping[str, SourceInfo], limit: int) -> list[Quote]:
+def column_quotes(
+    evidence: Evidence, chosen: Sequence[Quote], infos: Mapping[str, SourceInfo], limit: int, question: str = ""
+) -> list[Quote]:
     """The sentences of one column: the best sentence of each of the group's best documents (so one document, often a
     commentary, does not crowd out the law), then the answer's other chosen sentences; primary law first."""
     if not evidence.quotes:
@@ -208,7 +213,15 @@ def column_quotes(evidence: Evidence, chosen: Sequence[Quote], infos: Mapping[st
     best: dict[str, Quote] = {}
     for q in evidence.quotes:  # best first
         best.setdefault(work(q), q)
-    picked = [q for q in best.values() if q.score >= DOCUMENT_FLOOR * top or q.lexical >= DOCUMENT_FLOOR * top_words][:limit]
+    top_meaning = max(q.semantic for q in evidence.quotes)
+    own_script = bool(_CJK.search(question))
+
+    def supported(q: Quote) -> bool:
+        if bool(_CJK.search(evidence.text(q))) != own_script:  # another language: matched by its glossary terms
+            return q.lexical >= DOCUMENT_FLOOR * top_words
+        return q.score >= DOCUMENT_FLOOR * top and q.semantic >= DOCUMENT_FLOOR * top_meaning
+
+    picked = [q for q in best.values() if q is evidence.quotes[0] or supported(q)][:limit]
     for q in chosen:
         if len(picked) >= limit:
             break
@@ -339,7 +352,7 @@ def answer_column(
     chosen = [q for q in evidence.quotes if q in held][:MAX_HOLDINGS] + [
         q for q in judgement.quotes if q not in held and evidence.hits[q.hit_index].passage.doc_id not in ruled
     ]
-    quotes = column_quotes(evidence, chosen, infos, settings.max_citations)
+    quotes = column_quotes(evidence, chosen, infos, settings.max_citations, question)
     return write(question, replace(judgement, quotes=tuple(quotes)), evidence, infos)
 
 

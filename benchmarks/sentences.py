@@ -154,7 +154,7 @@ def worker(mode: str, data_dir: Path) -> None:
     if mode == "words":
         from ipqa import evidence
 
-        def no_meaning(question, full, rows, texts, embedder, store):  # type: ignore[no-untyped-def]
+        def no_meaning(question, full, rows, texts, *args, **kwargs):  # type: ignore[no-untyped-def]
             return [0.0] * len(rows), [0.0] * len(rows)
 
         evidence._meanings = no_meaning  # the benchmark's reference: sentences scored by words and position only
@@ -195,13 +195,14 @@ def bench_ingest(files: list[Path], work: Path) -> dict:
     embedder.embed(["warm-up: load the model before anything is timed"])
     real_sets, real_backfill = ingest_module._sentence_sets, ingest_module.backfill_sentences
     runs: dict[str, list[dict]] = {"without": [], "with": []}
-    for kind in ("without", "with", "without", "with"):
+    for n, kind in enumerate(("without", "with", "without", "with")):
         if kind == "without":  # the ingest as it was: no sentence vectors written
             ingest_module._sentence_sets = lambda docs, reuse, embedder, settings: ({}, 0)
             ingest_module.backfill_sentences = lambda *a, **k: None
         else:
             ingest_module._sentence_sets, ingest_module.backfill_sentences = real_sets, real_backfill
-        settings = Settings(data_dir=work / kind)
+        # A new folder each time: Chroma keeps a system per path in the process, which a deleted folder would leave read-only.
+        settings = Settings(data_dir=work / f"{kind}-{n}-{os.getpid()}")
         shutil.rmtree(settings.data_dir, ignore_errors=True)
         assistant = Assistant(settings, embedder=embedder)
         cpu0, t0 = time.process_time(), time.perf_counter()
@@ -223,6 +224,8 @@ def bench_ingest(files: list[Path], work: Path) -> dict:
             f"({', '.join(f'{k} {v:.1f}s' for k, v in report.timings.items())})",
             flush=True,
         )
+        assistant.store.close()
+        shutil.rmtree(settings.data_dir, ignore_errors=True)
     ingest_module._sentence_sets, ingest_module.backfill_sentences = real_sets, real_backfill
     wall = {k: sum(r["wall_s"] for r in v) for k, v in runs.items()}
     cpu = {k: sum(r["cpu_s"] for r in v) for k, v in runs.items()}

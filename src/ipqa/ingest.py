@@ -159,7 +159,7 @@ def ingest(
         plans, seen, superseded = _plan(files, catalog, known, settings, store, report)
         if plans:
             _write(plans, catalog, settings, store, embedder, report, progress)
-        backfill_sentences(store, embedder, settings, report)
+        backfill_sentences(store, embedder, settings, report, progress=progress)
         for doc_id in superseded:
             # The same file now has another identity (its content left or joined a catalog entry): the old record goes.
             if doc_id not in seen:
@@ -419,11 +419,16 @@ def _sentence_sets(
     return sets, len(keys)
 
 
-def backfill_sentences(store: Store, embedder: Embedder, settings: Settings, report: IngestReport) -> None:
+def backfill_sentences(store: Store, embedder: Embedder, settings: Settings, report: IngestReport, *, progress: bool = False) -> None:
     """Give unchanged documents the sentence vectors they lack (an index made before they were stored, or by another
     versions.SENTENCES): from their stored passages, one transaction per document; passages are not embedded again."""
     made = store.sentence_versions()
-    for doc_id in [d for d in report.unchanged if made.get(d) != versions.SENTENCES]:
+    todo = [d for d in report.unchanged if made.get(d) != versions.SENTENCES]
+    if not todo:
+        return
+    from tqdm import tqdm
+
+    for doc_id in tqdm(todo, unit="document", desc="Sentence vectors (index made by an older ipqa)", disable=not progress):
         t0 = time.perf_counter()
         passages = store.doc_passages(doc_id)
         sets, n = _sentence_sets([(doc_id, passages)], store.old_sentence_vectors(doc_id), embedder, settings)

@@ -2,6 +2,7 @@
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from conftest import SHARED, shared_doc
@@ -226,3 +227,53 @@ def test_japanese_questions_naming_what_the_index_lacks_are_refused_by_name() ->
     assert not carries("国は、必要な施策を講ずるものとする。", "penalty")
     assert answer_type("日本の著作権法で著作権の保護期間は原則としてどのくらいですか。") == "duration"
     assert carries("著作者の死後七十年を経過するまでの間、存続する。", "duration")
+
+
+_ENDS = "。；！？.!?;:」』）)”\""
+
+
+@pytest.fixture(scope="module")
+def cjk_index(tmp_path_factory: pytest.TempPathFactory, fake_embedder):  # type: ignore[no-untyped-def]
+    """Every Japanese and Chinese document of the shared corpus, chunked as ingest chunks them (real tokenizer, real
+    store; the hashing embedder, since only passage boundaries matter here)."""
+    from ipqa.api import Assistant
+    from ipqa.settings import Settings
+
+    assistant = Assistant(Settings(data_dir=tmp_path_factory.mktemp("cjk") / "index"), embedder=fake_embedder)
+    report = assistant.ingest([shared_doc(n) for n in _cjk_documents()])
+    assert not report.failed, report.failed
+    return assistant
+
+
+@pytest.mark.slow
+def test_every_quotable_cjk_sentence_is_a_whole_sentence(cjk_index) -> None:  # type: ignore[no-untyped-def]
+    """What an answer can quote from any passage (evidence.complete, then the sentences in the passage's region, as
+    evidence.gather reads them) starts where a sentence, line or provision starts and ends where one ends: a size
+    split inside a long unspaced sentence is completed across the cut (issue #12)."""
+    from ipqa.evidence import complete
+    from ipqa.types import Hit
+
+    store = cjk_index.store
+    records = {Path(r.path).name: r for r in cjk_index.sources()}
+    checked = 0
+    for name in _cjk_documents():
+        record = records[name]
+        text = load(shared_doc(name)).text
+        bad = []
+        for p in store.doc_passages(record.doc_id):
+            full, regions = complete([Hit(p, 0.0, None, None, None)], store)
+            q, (lo, hi) = full[0].passage, regions[0]
+            for s, e in sentence_spans(q.text):
+                if e <= lo or s >= hi:
+                    continue
+                start, end = q.start + s, q.start + e
+                assert text[start:end] == q.text[s:e]  # offsets are the document's
+                before = text[:start].rstrip(" \t\u3000")
+                after = text[end:].lstrip(" \t\u3000")
+                whole_start = not before or before[-1] in _ENDS + "\n" or before.endswith("**")
+                whole_end = q.text[e - 1] in _ENDS or not after or after[0] == "\n"
+                if not (whole_start and whole_end):
+                    bad.append(q.text[s:e][:60] + " … " + q.text[s:e][-30:])
+                checked += 1
+        assert not bad, f"{name}: {len(bad)} quotable pieces are not whole sentences, e.g. {bad[:3]}"
+    assert checked > 1000

@@ -22,7 +22,7 @@ from .glossary import english_rendering, translations
 from .lexical import tokenize
 from .premise import statement
 from .retrieve import question_languages, section_refs
-from .sentences import sentence_spans
+from .sentences import cjk_sentence_ends, sentence_spans
 from .store import Store
 from .types import Hit, Passage, SourceInfo
 
@@ -123,28 +123,69 @@ def complete(hits: Sequence[Hit], store: Store | None) -> tuple[tuple[Hit, ...],
         p = hit.passage
         region = (0, len(p.text))
         if store is not None and p.text.strip():
-            if (
-                not _CLOSED_END.search(p.text)
-                and (nxt := store.adjacent(p.passage_id, 1)) is not None
-                and (gap := _gap(store, p, nxt)) is not None
-            ):
-                p = _trim_forward(_merge(p, nxt, gap), region[1])
-            if (
-                _OPEN_START.match(p.text)
-                and (prev := store.adjacent(hit.passage.passage_id, -1)) is not None
-                and (gap := _gap(store, prev, p)) is not None
-            ):
-                merged = _merge(prev, p, gap)
-                shift = len(merged.text) - len(p.text)
+            # A Japanese or Chinese sentence longer than a passage runs on over several (jp): followed that far.
+            last, tail_open = p, False
+            for step in range(MAX_JOINS):
+                if _CLOSED_END.search(p.text) or (step and p.text[-1:] < "\u3000"):
+                    break
+                if (nxt := store.adjacent(last.passage_id, 1)) is None or (gap := _gap(store, p, nxt)) is None:
+                    break
+                extended = _trim_forward(_merge(p, nxt, gap), len(p.text))
+                # A CJK passage that runs on into the next one, and no sentence end found there: a fragment ends it.
+                tail_open = len(extended.text) == len(p.text) and p.text[-1:] >= "\u3000" and (nxt.text.lstrip()[:1] or " ") >= "\u3000"
+                p, last = extended, nxt
+                if tail_open:
+                    break
+            else:
+                tail_open = not _CLOSED_END.search(p.text) and p.text[-1:] >= "\u3000"
+            first, joined, offset = hit.passage, p, 0  # `offset`: where p starts inside `joined`
+            for step in range(MAX_JOINS):
+                if (prev := store.adjacent(first.passage_id, -1)) is None or (gap := _gap(store, prev, joined)) is None:
+                    break
+                if not ((_OPEN_START.match(joined.text) and not step) or _starts_inside(prev, joined)):
+                    break
+                merged = _merge(prev, joined, gap)
+                shift = len(merged.text) - len(joined.text)
                 trimmed = _trim_backward(merged, shift)
                 cut = len(merged.text) - len(trimmed.text)
-                if cut < shift:
+                if cut < shift and (cut or not _starts_inside_any(store, prev)):
                     own = hit.passage
                     p = replace(trimmed, passage_id=own.passage_id, section=own.section, heading=own.heading)
-                    region = (region[0] + shift - cut, region[1] + shift - cut)
+                    region = (region[0] + offset + shift - cut, region[1] + offset + shift - cut)
+                    break
+                # No sentence starts in prev either: a CJK sentence began further back (jp).
+                joined, offset, first = merged, offset + shift, prev
+            head_open = p.start == hit.passage.start and _starts_inside_any(store, hit.passage)
+            # What could not be completed is no sentence to quote: the region leaves out a fragment at either end.
+            if head_open or tail_open:
+                ends = [e for e in cjk_sentence_ends(p.text) if region[0] < e < region[1]]
+                # (A passage inside one sentence that could not be completed holds nothing whole: the empty region (0, 0).)
+                if head_open:
+                    region = (ends[0], region[1]) if ends else (0, 0)
+                if tail_open:
+                    region = (region[0], ends[-1]) if ends and region != (0, 0) else (0, 0)
         out.append(replace(hit, passage=p) if p is not hit.passage else hit)
         regions.append(region)
     return tuple(out), regions
+
+
+MAX_JOINS = 8  # neighbouring passages joined to complete one sentence (a CJK sentence may outrun several)
+
+
+def _starts_inside(prev: Passage, p: Passage) -> bool:
+    """Whether a Japanese or Chinese passage starts inside a sentence that began in the passage before it (which it
+    touches or overlaps): the text before its start does not end a sentence, a line or a bracket (jp)."""
+    head = p.text.lstrip()
+    if not head or head[0] < "\u3000" or not prev.start < p.start <= prev.end:
+        return False
+    before = prev.text[: p.start - prev.start].rstrip(" \t\u3000")
+    return bool(before) and before[-1] not in "。；！？\n"
+
+
+def _starts_inside_any(store: Store, p: Passage) -> bool:
+    """Whether a CJK passage starts inside a sentence of the passage before it."""
+    prev = store.adjacent(p.passage_id, -1)
+    return prev is not None and _starts_inside(prev, p)
 
 
 def _gap(store: Store, a: Passage, b: Passage) -> str | None:

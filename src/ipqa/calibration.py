@@ -73,6 +73,9 @@ def remix(ev: E.Evidence, lexical: float, semantic: float) -> E.Evidence:
 
 
 _MIN_SCORE = Settings().min_score
+# The threshold keeps false abstention on the fitted questions at most this: below the 8% target, since 5-fold
+# cross-validation showed the held-out rate some 2-3 points above the fitted one (0.09 with a 0.08 budget).
+FALSE_ABSTENTION_BUDGET = 0.06
 
 
 def outcome(row: Row, infos: dict, model: dict, mix: tuple[float, float]) -> dict:  # type: ignore[type-arg]
@@ -164,11 +167,11 @@ def fit(rows: list[Row], infos: dict, mix: tuple[float, float]) -> dict:  # type
         "threshold": 0.5,
         "mix": list(mix),
     }
-    # Threshold: the most refusals of unanswerable questions with false abstention on the fit rows at most 8% (the target).
+    # Threshold: the most refusals of unanswerable questions with false abstention on the fit rows within the budget.
     best = (-1.0, 0.5)
     for t in np.arange(0.2, 0.81, 0.05):
         f = figures(rows, infos, model | {"threshold": float(t)}, mix)
-        if f["false_abstention"] <= 0.08 and f["abstention"] > best[0] + 1e-9:
+        if f["false_abstention"] <= FALSE_ABSTENTION_BUDGET and f["abstention"] > best[0] + 1e-9:
             best = (f["abstention"], float(t))
     model["threshold"] = round(best[1], 2)
     # Premise checks: most false premises caught (refused or corrected) with at most 3% of answerable questions lost to them.

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 from .answerability import Judgement, judge, mix
 from .chunking import label_with_path, scan_markers
 from .embedding import Embedder
 from .evidence import Evidence, Quote, gather, score_in_context, weights
+from .holdings import MAX_HOLDINGS, asks_holding, holdings
 from .lexical import refs
 from .prompts import EMPTY_QUESTION
 from .retrieve import Filters, retrieve, scope_languages
@@ -35,7 +37,7 @@ def answer(
     if not question:
         return Answer(question, EMPTY_QUESTION, False, (), (), reason="empty")
     query, evidence, infos = evidence_for(question, store=store, embedder=embedder, settings=settings, history=history, filters=filters, top_k=top_k)
-    return compose(question, query, evidence, infos, settings)
+    return compose(question, query, evidence, infos, settings, store=store, embedder=embedder)
 
 
 def evidence_for(
@@ -75,10 +77,59 @@ def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:
     return f"{previous} {question}" if anaphoric else question
 
 
-def compose(question: str, query: str, evidence: Evidence, infos: dict[str, SourceInfo], settings: Settings) -> Answer:
-    """Judge answerability, then write up the chosen sentences (or the premise correction) with citations."""
+def compose(
+    question: str, query: str, evidence: Evidence, infos: dict[str, SourceInfo], settings: Settings, *,
+    store: Store | None = None, embedder: Embedder | None = None,
+) -> Answer:
+    """Judge answerability, then write up the chosen sentences (or the premise correction) with citations.
+
+    With the store, a question about what was decided (or whether something is lawful, a fair use) that the answer
+    quotes a court decision for quotes the decision's holding on it (holdings.py), not its account of the facts."""
     judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations, min_similarity=settings.min_score)
+    if judgement.kind == ANSWERED and store is not None and asks_holding(question):
+        more, judgement = _by_holding(query, evidence, judgement, infos, store, embedder, settings.max_citations)
+        # The answer's hits stay what retrieval found: a holding quoted from elsewhere in the decision is no retrieved passage.
+        return replace(write(question, judgement, more, infos), hits=evidence.hits)
     return write(question, judgement, evidence, infos)
+
+
+def _by_holding(
+    query: str, evidence: Evidence, judgement: Judgement, infos: dict[str, SourceInfo], store: Store, embedder: Embedder | None, limit: int
+) -> tuple[Evidence, Judgement]:
+    """The answer's sentences with each quoted decision's holdings on the question (best first, MAX_HOLDINGS at most)
+    put in place of the decision's first quoted sentence; its other sentences follow, room permitting."""
+    quoted = {evidence.hits[q.hit_index].passage.doc_id for q in judgement.quotes}
+    if not any(infos.get(d) and infos[d].kind == "decision" for d in quoted):
+        return evidence, judgement
+    more, held = holdings(query, evidence, infos, store, embedder)
+    # Quoted from a retrieved passage, or from a stored one retrieval did not bring (the answer's hits stay the retrieved
+    # ones; a citation of another passage resolves in the store): not from a passage completed across two.
+    retrieved = {h.passage.passage_id for h in evidence.hits}
+    stored = {p.passage_id: p.text for d in quoted for p in store.doc_passages(d)}
+
+    def resolves(q: Quote) -> bool:
+        p = more.hits[q.hit_index].passage
+        return q.hit_index < len(evidence.hits) or (p.passage_id not in retrieved and stored.get(p.passage_id) == p.text)
+
+    by_doc: dict[str, list[Quote]] = {}
+    for q in more.quotes:  # best first
+        if q in held and resolves(q):
+            by_doc.setdefault(more.hits[q.hit_index].passage.doc_id, []).append(q)
+    if not by_doc.keys() & quoted:
+        return evidence, judgement
+    chosen: list[Quote] = []
+    spans: set[tuple[str, int, int]] = set()
+
+    def add(q: Quote) -> None:
+        if more.doc_span(q) not in spans:
+            spans.add(more.doc_span(q))
+            chosen.append(q)
+
+    for q in judgement.quotes:
+        for h in by_doc.pop(evidence.hits[q.hit_index].passage.doc_id, [])[:MAX_HOLDINGS]:
+            add(h)
+        add(q)
+    return more, replace(judgement, quotes=tuple(chosen[:limit]))
 
 
 def write(question: str, judgement: Judgement, evidence: Evidence, infos: dict[str, SourceInfo], engine: str = "extractive") -> Answer:

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from .errors import IpqaError, UnknownDocumentError
+from .holdings import MAX_HOLDINGS, holdings
 from .prompts import EMPTY_QUESTION, NOTHING_FOR
-from .types import ANSWERED, Answer, Hit, SourceInfo
+from .types import ANSWERED, Answer, SourceInfo
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -168,24 +169,11 @@ PRIMARY_KINDS = ("statute", "regulation", "treaty", "decision")
 # of the group's best sentence, by the full score or by shared words alone (a sentence in another language than the
 # question's is matched by glossary terms; the English-only model gives it no meaning score to speak of).
 DOCUMENT_FLOOR = 0.6
-# What a court says it decides, in its own voice: the holding of a decision, not its account of the facts or of the
-# parties' arguments.
-_COURT_SAYS = (
-    r"\b(?:this|the)\s+(?:order|court|opinion|judgment|decision)\s+(?:(?:therefore|thus|accordingly|now|also)\s+)?"
-    r"(?:holds|held|finds|found|concludes|concluded|grants|granted|denies|denied|rules|ruled|decides|decided)\b"
-    r"|\bwe\s+(?:hold|conclude|find|affirm|reverse)\b"
-)
-_SUMMING_UP = r"(?:to summarize|in conclusion|for (?:these|the foregoing) reasons)\b"
-_HOLDING = re.compile(rf"{_COURT_SAYS}|^\W*{_SUMMING_UP}", re.I)  # a sentence
-_HOLDING_IN = re.compile(rf"{_COURT_SAYS}|\b{_SUMMING_UP}", re.I)  # somewhere in a passage
-
-
 # A column searches only its group's documents, and deeper than a chat answer: after the IPQA_TOP_K passages `ipqa ask`
 # would read come those of a search this many times deeper. On eval/train.jsonl's comparison questions (32), groups
 # with their gold quoted: 15/56 without, 21/56 with (a single search 2x/3x/4x deeper: 19/22/21, but it drops the first
 # passages of the shallow one: Article 30-4 for the text-and-data-mining question).
 COLUMN_DEPTH = 3
-MAX_HOLDINGS = 2  # holdings of one decision quoted at most (room permitting)
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -229,71 +217,6 @@ def column_quotes(
             picked.append(q)
     rank = {q: i for i, q in enumerate(picked)}
     return sorted(picked, key=lambda q: (not is_primary(infos.get(evidence.hits[q.hit_index].passage.doc_id)), rank[q]))
-
-
-def holdings(
-    question: str, evidence: Evidence, infos: Mapping[str, SourceInfo], store: Store, embedder: Embedder | None
-) -> tuple[Evidence, set[Quote]]:
-    """For each court decision among the hits, its holding sentences that share a term with the question are added to
-    the evidence, ranked just above the decision's best retrieved sentence: what a decision says about a question is
-    what it holds, wherever in the decision that sits. Also returns the holding quotes."""
-    from .evidence import Quote, complete, score_in_context, weights
-    from .lexical import tokenize
-    from .sentences import sentence_spans
-
-    decisions = list(
-        dict.fromkeys(h.passage.doc_id for h in evidence.hits if infos.get(h.passage.doc_id) and infos[h.passage.doc_id].kind == "decision")
-    )
-    if not decisions:
-        return evidence, set()
-    terms = weights(question)
-    hits = list(evidence.hits)
-    quotes = list(evidence.quotes)
-    where = {evidence.doc_span(q): k for k, q in enumerate(quotes)}
-    held: set[Quote] = set()
-    for doc in decisions:
-        info = infos[doc]
-        context = set(tokenize(f"{info.short_title} {info.title} {' '.join(info.aliases)}"))
-        found: list[tuple[float, Hit, int, int]] = []
-        seen: set[str] = set()
-        for passage in store.doc_passages(doc):
-            if not _HOLDING_IN.search(passage.text):
-                continue
-            (full,), ((lo, hi),) = complete([Hit(passage, 0.0)], store)
-            for s, e in sentence_spans(full.passage.text):
-                text = full.passage.text[s:e]
-                key = re.sub(r"\W+", "", text.lower())
-                if e <= lo or s >= hi or key in seen or not _HOLDING.search(text):
-                    continue
-                seen.add(key)
-                lexical = score_in_context(text, {t: w for t, w in terms.items() if t not in context}, set())
-                if lexical > 0:
-                    found.append((lexical, full, s, e))
-        if not found:
-            continue
-        found.sort(key=lambda f: -f[0])
-        found = found[:3]
-        sims = _meanings(question, [f[1].passage.text[f[2] : f[3]] for f in found], embedder)
-        best_other = max((q.score for q in quotes if evidence.hits[q.hit_index].passage.doc_id == doc), default=0.0)
-        for n, ((lexical, hit, s, e), sim) in enumerate(sorted(zip(found, sims, strict=True), key=lambda x: -(x[0][0] + x[1]))):
-            # Placed just above the decision's best retrieved sentence, in the order of their own match.
-            score = best_other + 1e-3 * (len(found) - n)
-            span = (doc, hit.passage.start + s, hit.passage.start + e)
-            if span in where:  # retrieved already: it moves up
-                quotes[where[span]] = replace(quotes[where[span]], score=score)
-                held.add(quotes[where[span]])
-                continue
-            hits.append(hit)
-            quotes.append(Quote(len(hits) - 1, s, e, score, lexical, sim))
-            held.add(quotes[-1])
-    return replace(evidence, hits=tuple(hits), quotes=tuple(sorted(quotes, key=lambda q: -q.score))), held
-
-
-def _meanings(question: str, sentences: Sequence[str], embedder: Embedder | None) -> list[float]:
-    if embedder is None or not sentences:
-        return [0.0] * len(sentences)
-    qv = embedder.embed_query(question)
-    return [float(sum(a * b for a, b in zip(qv, v, strict=True))) for v in embedder.embed(list(sentences), query_time=True)]
 
 
 def _deeper_evidence(

@@ -238,7 +238,7 @@ def stream(
         yield empty.text, empty
         return
     query, evidence, infos = evidence_for(question, store=store, embedder=embedder, settings=settings, history=history, filters=filters, top_k=top_k)
-    extractive = compose(question, query, evidence, infos, settings)
+    extractive = compose(question, query, evidence, infos, settings, store=store, embedder=embedder)
     if extractive.kind != ANSWERED:
         yield extractive.text, replace(extractive, engine=engine)
         return

@@ -111,6 +111,16 @@ def small(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assis
     return assistant
 
 
+@pytest.fixture(scope="session")
+def everything(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
+    """All documents of ../shared/corpus (a full ingest: minutes; slow tests only); shared, read-only."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("all") / "index", answer_log=False)
+    assistant = Assistant(settings, embedder=embedder)
+    report = assistant.ingest([SHARED])
+    assert not report.failed, report.failed
+    return assistant
+
+
 def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:  # type: ignore[type-arg]
     """Terminate a server the test started; kill it if it does not exit in time."""
     if proc.poll() is None:

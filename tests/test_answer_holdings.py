@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import SHARED, HashEmbedder
+from conftest import HashEmbedder
 
 from ipqa.api import Assistant
 from ipqa.holdings import asks_holding, is_holding
@@ -71,15 +71,6 @@ def test_without_the_question_asking_for_a_ruling_the_facts_are_quoted(zland: As
 
 
 # -- issue #10's two questions, over the whole shared corpus ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def everything(tmp_path_factory: pytest.TempPathFactory, embedder) -> Assistant:  # type: ignore[no-untyped-def]
-    """All documents of ../shared/corpus (a full ingest: minutes)."""
-    assistant = Assistant(Settings(data_dir=tmp_path_factory.mktemp("all") / "index", answer_log=False), embedder=embedder)
-    report = assistant.ingest([SHARED])
-    assert not report.failed, report.failed
-    return assistant
 
 
 BARTZ = "us-ndcal-bartz-v-anthropic-2025-fair-use-order"

@@ -7,7 +7,7 @@ through the glossary."""
 from __future__ import annotations
 
 import pytest
-from conftest import SHARED, HashEmbedder
+from conftest import HashEmbedder
 
 from ipqa.api import Assistant
 from ipqa.compare import DOCUMENT_FLOOR, column_quotes, is_primary
@@ -185,15 +185,6 @@ def test_a_decision_is_quoted_by_its_holding(xland: Assistant) -> None:
 
 
 # -- issue #16's done-when, over the whole shared corpus ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def everything(tmp_path_factory: pytest.TempPathFactory, embedder) -> Assistant:  # type: ignore[no-untyped-def]
-    """All documents of ../shared/corpus (a full ingest: minutes)."""
-    assistant = Assistant(Settings(data_dir=tmp_path_factory.mktemp("all") / "index", answer_log=False), embedder=embedder)
-    report = assistant.ingest([SHARED])
-    assert not report.failed, report.failed
-    return assistant
 
 
 ACCEPTED = {

@@ -88,9 +88,8 @@ def compose(
     judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations, min_similarity=settings.min_score)
     if judgement.kind == ANSWERED and store is not None and asks_holding(question):
         more, judgement = _by_holding(query, evidence, judgement, infos, store, embedder, settings.max_citations)
-        # A holding quoted from elsewhere in the decision brings its passage along, after the retrieved ones (as in a
-        # comparison column): every citation resolves to one of the answer's hits.
-        return write(question, judgement, more, infos)
+        # The answer's hits stay what retrieval found: a holding quoted from elsewhere in the decision is no retrieved passage.
+        return replace(write(question, judgement, more, infos), hits=evidence.hits)
     return write(question, judgement, evidence, infos)
 
 

@@ -4,16 +4,20 @@ import pytest
 
 from ipqa.api import Assistant
 from ipqa.prompts import REFUSAL
+from ipqa.store import Store
 from ipqa.types import Answer
 
 pytestmark = pytest.mark.slow  # embeds the AI Act, Berne, Title 17 and the Bartz PDF (about 2,300 passages) with the real model
 
 
-def _check_citations(answer: Answer) -> None:
-    """Every citation resolves to a retrieved passage and quotes it verbatim."""
+def _check_citations(answer: Answer, store: Store) -> None:
+    """Every citation resolves to a retrieved passage, or (a court's holding quoted from elsewhere in the decision,
+    holdings.py) to a stored passage of its document, and quotes it verbatim."""
     retrieved = {h.passage.passage_id: h.passage for h in answer.hits}
     assert answer.citations
     for c in answer.citations:
+        if c.passage_id not in retrieved:
+            retrieved.update((p.passage_id, p) for p in store.doc_passages(c.doc_id))
         assert c.passage_id in retrieved
         assert retrieved[c.passage_id].text == c.passage
         assert c.passage[c.quote_start : c.quote_end] == c.quote
@@ -24,7 +28,7 @@ def _check_citations(answer: Answer) -> None:
 def test_article_53_question_cites_article_53(core: Assistant) -> None:
     a = core.ask("What does Article 53 of the AI Act require of general-purpose AI model providers regarding copyright?")
     assert a.answered
-    _check_citations(a)
+    _check_citations(a, core.store)
     art53 = [c for c in a.citations if c.work_id == "eu-ai-act-2024-1689" and c.section.startswith("Article 53")]
     assert art53, [(c.doc_id, c.section) for c in a.citations]
     assert any("copyright" in c.quote.lower() for c in art53)
@@ -35,14 +39,14 @@ def test_article_53_question_cites_article_53(core: Assistant) -> None:
 def test_fair_use_question_cites_section_107(core: Assistant) -> None:
     a = core.ask("What factors does § 107 list for deciding whether a use is fair use?")
     assert a.answered
-    _check_citations(a)
+    _check_citations(a, core.store)
     assert any(c.doc_id == "us-17usc-title17-copyright" and c.section.startswith("§ 107") for c in a.citations)
 
 
 def test_pdf_citation_carries_its_page(core: Assistant) -> None:
     a = core.ask("Did the court in Bartz v. Anthropic hold that training LLMs on the books was fair use?")
     assert a.answered
-    _check_citations(a)
+    _check_citations(a, core.store)
     bartz = [c for c in a.citations if c.doc_id == "us-ndcal-bartz-v-anthropic-2025-fair-use-order"]
     assert bartz and all(isinstance(c.page, int) and 1 <= c.page <= 32 for c in bartz)
 

@@ -111,6 +111,20 @@ def small(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assis
     return assistant
 
 
+def catalogued_index(root: Path, files: dict[str, str], catalog: str) -> Assistant:
+    """A small index of `files` (name -> text) under `root`, catalogued by `catalog` (TOML), with the hashing embedder."""
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name, text in files.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    (root / "catalog.toml").write_text(catalog, encoding="utf-8")
+    settings = Settings(data_dir=root / "index", catalog=root / "catalog.toml", answer_log=False, min_score=0.0)
+    assistant = Assistant(settings, embedder=HashEmbedder(settings))
+    report = assistant.ingest([corpus])
+    assert not report.failed, report.failed
+    return assistant
+
+
 @pytest.fixture(scope="session")
 def everything(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Assistant:
     """All documents of ../shared/corpus (a full ingest: minutes; slow tests only); shared, read-only."""

@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import HashEmbedder
+from conftest import catalogued_index
 
 from ipqa.api import Assistant
 from ipqa.holdings import asks_holding, is_holding
-from ipqa.settings import Settings
 
 # The facts repeat the question's words; the holding, far down, shares only a few of them.
 DECISION = """STATEMENT
@@ -35,16 +34,7 @@ ASKED = "Is training language models on lawfully purchased books a fair use?"
 
 @pytest.fixture(scope="module")
 def zland(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    root = tmp_path_factory.mktemp("zland")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "zz-ruling.txt").write_text(DECISION, encoding="utf-8")
-    (root / "catalog.toml").write_text(CATALOG, encoding="utf-8")
-    settings = Settings(data_dir=root / "index", catalog=root / "catalog.toml", answer_log=False, min_score=0.0)
-    assistant = Assistant(settings, embedder=HashEmbedder(settings))
-    report = assistant.ingest([corpus])
-    assert not report.failed, report.failed
-    return assistant
+    return catalogued_index(tmp_path_factory.mktemp("zland"), {"zz-ruling.txt": DECISION}, CATALOG)
 
 
 def test_the_court_voice_and_the_questions_that_ask_for_it() -> None:

@@ -7,14 +7,13 @@ through the glossary."""
 from __future__ import annotations
 
 import pytest
-from conftest import HashEmbedder
+from conftest import catalogued_index
 
 from ipqa.api import Assistant
 from ipqa.compare import DOCUMENT_FLOOR, column_quotes, is_primary
 from ipqa.evidence import Evidence, Quote
 from ipqa.glossary import translations
 from ipqa.retrieve import Filters, scope_languages
-from ipqa.settings import Settings
 from ipqa.types import Hit, Passage, SourceInfo
 
 # -- the column's choice of sentences, on evidence built by hand ---------------------------------------------------------
@@ -153,17 +152,8 @@ TDM = "How do the sources treat text and data mining for AI training?"
 
 @pytest.fixture(scope="module")
 def xland(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    root = tmp_path_factory.mktemp("xland")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for name, text in (("xx-act.md", STATUTE), ("xx-notes.txt", COMMENTARY), ("yy-ruling.txt", DECISION)):
-        (corpus / name).write_text(text, encoding="utf-8")
-    (root / "catalog.toml").write_text(CATALOG, encoding="utf-8")
-    settings = Settings(data_dir=root / "index", catalog=root / "catalog.toml", answer_log=False, min_score=0.0)
-    assistant = Assistant(settings, embedder=HashEmbedder(settings))
-    report = assistant.ingest([corpus])
-    assert not report.failed, report.failed
-    return assistant
+    files = {"xx-act.md": STATUTE, "xx-notes.txt": COMMENTARY, "yy-ruling.txt": DECISION}
+    return catalogued_index(tmp_path_factory.mktemp("xland"), files, CATALOG)
 
 
 def test_a_column_quotes_the_statute_beside_the_commentary_statute_first(xland: Assistant) -> None:

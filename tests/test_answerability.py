@@ -396,3 +396,28 @@ def test_courts_whose_decisions_the_index_lacks() -> None:
     assert absent_names("What did the District Court hold in Bartz v. Anthropic?", INFOS) == []
     assert absent_names("If a US infringer did not know, how low can the court go on statutory damages?", INFOS) == []
     assert absent_names("How have US courts treated AI training as fair use?", INFOS) == []
+
+
+def test_signed_fit_drops_a_signal_whose_weight_contradicts_its_meaning() -> None:
+    """More coverage never makes a question less answerable: a fit that would weigh it negatively leaves it out."""
+    import numpy as np
+
+    from ipqa.calibration import fit_logistic, fit_signed
+
+    rng = np.random.default_rng(0)
+    y = np.array([1.0] * 100 + [0.0] * 100)
+    lexical = y + rng.normal(0, 0.8, 200)  # a real signal
+    coverage = -y + rng.normal(0, 0.8, 200)  # anti-correlated on this sample
+    named = y + rng.normal(0, 1.5, 200)  # free sign (no entry in SIGNS)
+    x = np.stack([lexical, coverage, named], axis=1)
+    free, _ = fit_logistic(x, y)
+    assert free[1] < 0  # the unconstrained fit uses it, negatively
+    signed, _ = fit_signed(x, y, ("top_lexical", "coverage", "named_doc"))
+    assert signed[1] == 0.0 and signed[0] > 0 and signed[2] > 0
+
+
+def test_shipped_model_weighs_no_signal_against_its_meaning() -> None:
+    from ipqa.calibration import SIGNS
+
+    coef = fitted()["coef"]
+    assert all(SIGNS[name] * coef[name] >= 0 for name in SIGNS)  # type: ignore[index]

@@ -16,6 +16,7 @@ import json
 import pickle
 import sys
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -142,6 +143,27 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50)
     return w[:-1], float(w[-1])
 
 
+# The sign each signal must have: more similarity, shared words, meaning or coverage never make a question less
+# answerable, and a missing answer type never more. A free fit gave coverage and meaning negative weights on train
+# (correlated signals, and false-premise-like questions built from the documents' own words): a model that then judges
+# a comparison column (one jurisdiction's documents, a question unlike train's) less answerable the better its sources
+# cover the question. A signal whose fitted sign contradicts its meaning is dropped and the model refitted.
+SIGNS = {"similarity": 1, "top_score": 1, "top_semantic": 1, "top_lexical": 1, "coverage": 1, "type_missing": -1}
+
+
+def fit_signed(x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, float]:
+    """fit_logistic, dropping (coefficient 0) each signal whose weight has the wrong sign (SIGNS), worst first."""
+    active = list(range(x.shape[1]))
+    while True:
+        coef, intercept = fit_logistic(x[:, active], y)
+        wrong = [(SIGNS[names[j]] * c, j) for j, c in zip(active, coef, strict=True) if names[j] in SIGNS and SIGNS[names[j]] * c < 0]
+        if not wrong:
+            full = np.zeros(x.shape[1])
+            full[active] = coef
+            return full, intercept
+        active.remove(min(wrong)[1])
+
+
 def fit(rows: list[Row], infos: dict, mix: tuple[float, float]) -> dict:  # type: ignore[type-arg]
     """Model from the answerable vs unanswerable questions among `rows` (premise questions are the premise check's)."""
     feats, labels = [], []
@@ -156,7 +178,7 @@ def fit(rows: list[Row], infos: dict, mix: tuple[float, float]) -> dict:  # type
     x, y = np.array(feats), np.array(labels)
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale[scale == 0] = 1.0
-    coef, intercept = fit_logistic((x - mean) / scale, y)
+    coef, intercept = fit_signed((x - mean) / scale, y, A.FEATURES)
     model = {
         "note": "fitted by `python -m ipqa.calibration eval/train.jsonl` on all of eval/train.jsonl (see --cv for held-out figures)",
         "features": list(A.FEATURES),

@@ -88,6 +88,20 @@ def test_names_the_index_lacks() -> None:
     assert absent_names("What does the AI Act say about providers?", INFOS) == []
 
 
+def test_a_bodys_own_document_the_index_lacks() -> None:
+    """'X's report / guidance / code of practice': refused unless an indexed document is by X (its title or publisher)."""
+    assert absent_names("What did the US Copyright Office's Part 3 report on AI training conclude?", INFOS) == [
+        "US Copyright Office's Part 3 report"
+    ]
+    assert absent_names("What did the Agency for Cultural Affairs' 2024 guidance say about RAG?", INFOS) == [
+        "Agency for Cultural Affairs' 2024 guidance"
+    ]
+    # The body publishes an indexed document (the Chinese measures), a country is no body, an indexed act is named.
+    assert absent_names("What did the Cyberspace Administration of China's guidelines require?", INFOS) == []
+    assert absent_names("What does Japan's report on AI say?", INFOS) == []
+    assert absent_names("What must the AI Office's codes of practice cover under the AI Act?", INFOS) == []
+
+
 def _evidence(sentences: list[tuple[str, float]], doc: str = "wipo-berne-convention", section: str = "Article 7") -> Evidence:
     text = " ".join(s for s, _ in sentences)
     passage = Passage("p1", doc, text, section, 1000, 1000 + len(text))

@@ -249,6 +249,38 @@ def _name_tokens(text: str) -> set[str]:
     return {t for t in tokenize(text) if ":" not in t and t not in _NAME_FILLER and not t.isdigit()}
 
 
+# A body's own document ("the US Copyright Office's Part 3 report", "the Agency for Cultural Affairs' 2024 guidance"): the
+# English counterpart of 文化庁の「…」 (lexical.ja_names). Held when an indexed document is by that body (its titles
+# and aliases, or its publisher, name the body); a country ("Japan's report") is no body.
+_BODY_NAME = r"[A-Z][\w&.-]*(?:\s+(?:(?:for|of|on|and|the)\s+)*[A-Z][\w&.-]*)*"
+_BODY_DOCUMENT = re.compile(
+    rf"\b({_BODY_NAME})(?:['’]s|(?<=s)['’])\s+(?:(?:\d{{4}}|Part\s+\w+|first|second|third|latest|new|draft|final|interim|annual|recent)\s+)*"
+    r"(?:reports?|guidance|guidelines|code of practice|opinions?|white paper|stud(?:y|ies)|recommendations?|FAQs?|notices?|circulars?|"
+    r"position paper|policy paper)\b"
+)
+_COUNTRY_WORDS = set(
+    "japan japanese china chinese us u.s america american eu europe european uk britain british korea korean india indian "
+    "france french germany german government wto wipo".split()  # WTO, WIPO: publishers of the indexed treaties
+)
+
+
+def _absent_bodies(question: str, infos: dict[str, SourceInfo]) -> list[str]:
+    """Documents of a named body ("X's report") when no indexed document is by that body, unless the question also
+    names an indexed document (what the AI Act requires of "the AI Office's codes of practice" is the Act's to say)."""
+    if named_docs(question, infos):
+        return []
+    out = []
+    for m in _BODY_DOCUMENT.finditer(question):
+        body = re.sub(r"^(?:The|What|Which|How|Did|Does|Do|Is|Was|In|Under|Has|Have)\s+", "", m.group(1))
+        tokens = _name_tokens(body) - _COUNTRY_WORDS
+        if not tokens:
+            continue
+        names = [f"{i.title} {i.short_title} {' '.join(i.aliases)}" for i in infos.values()] + [i.publisher for i in infos.values()]
+        if not any(tokens <= _name_tokens(n) for n in names):
+            out.append(re.sub(r"^(?:The|What|Which|How|Did|Does|Do|Is|Was|In|Under|Has|Have)\s+", "", m.group()))
+    return out
+
+
 # Titles in Chinese and Japanese: 《…》 always names a work; 「…」 only when it ends like an instrument's name.
 _CJK_TITLE = re.compile(r"《([^》]{2,60})》|「([^」]{2,60}(?:法|規定|规定|办法|條例|条例|指令|考え方|方針|計画|ガイドライン|指針))」")
 
@@ -286,6 +318,7 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
         if not held and not any(name in o or o in name for o in out):
             out.append(name)
     out += [c for c in absent_courts(question, infos) if not any(c in o for o in out)]
+    out += [b for b in _absent_bodies(question, infos) if not any(b in o or o in b for o in out)]
     return out
 
 

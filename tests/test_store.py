@@ -206,3 +206,13 @@ def test_bm25_saved_in_place_by_an_earlier_version_is_replaced(tmp_path: Path) -
     Bm25Index.build([("b", "bravo treaty"), ("c", "charlie")]).save(folder)
     assert folder.is_symlink() and Bm25Index.load(folder).ids == ["b", "c"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["bm25", Bm25Index.saved_key(folder)])  # the old directory is gone
+
+
+def test_a_possessive_is_its_owners_token_in_bm25(tmp_path: Path) -> None:
+    """'Japan's' (straight or curly apostrophe) finds a passage about Japan: a possessive is no token of its own."""
+    from ipqa.lexical import tokenize
+
+    assert tokenize("Japan's and China’s rules, the authors' rights") == ["japan", "china", "rule", "author", "right"]
+    index = Bm25Index.build([("jp", "The Copyright Act of Japan allows data analysis."), ("eu", "The AI Act of the Union.")])
+    assert [pid for pid, _ in index.search("What does Japan’s Copyright Act allow?", 2)][0] == "jp"
+    assert [pid for pid, _ in index.search("What does Japan's law allow?", 2)] == ["jp"]

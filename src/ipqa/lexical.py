@@ -43,7 +43,7 @@ def refs(text: str) -> list[str]:
 
 
 # Bump when tokenize() changes: a saved BM25 index of another version is rebuilt, not misread.
-TOKENIZER_VERSION = "3"
+TOKENIZER_VERSION = "4"
 
 
 def stem(word: str) -> str:
@@ -55,10 +55,14 @@ def stem(word: str) -> str:
     return word
 
 
+_POSSESSIVE = re.compile(r"(?<=[a-z0-9])['’]s\b")
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased, plural-folded words minus stopwords, CJK (and kana) bigrams, plus reference tokens."""
     tokens = []
-    for word in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+    # A possessive names its owner: "Japan's" and "Japan’s" are the token "japan" (not "japan'", nor "japan" plus "s").
+    for word in _WORD.findall(_POSSESSIVE.sub("", unicodedata.normalize("NFKC", text).lower())):
         if word[0] >= "\u3005":
             # Bigrams of hiragana alone are grammar (する, こと, ない): they match everywhere, so they are left out.
             grams = [word[i : i + 2] for i in range(max(1, len(word) - 1))]

@@ -61,6 +61,10 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("How much can the fine be?") == "amount"
     assert answer_type("Who may grant a compulsory licence?") == "agent"
     assert answer_type("Where is the seat of WIPO?") == "place"
+    assert answer_type("What budget was set aside for the plan?") == "amount"
+    assert answer_type("What royalty rate applies to streaming?") == "amount"
+    assert answer_type("Which ministers attended the meeting?") == "agent"
+    assert answer_type("What does the budget chapter say?") == ""
     assert answer_type("What does Article 9 provide?") == ""
     assert carries("The term shall be the life of the author and fifty years after his death.", "duration")
     assert not carries("Article 7 of this Convention applies to works.", "duration")  # an article number is no period

@@ -43,12 +43,15 @@ _QUESTION_TYPES = (
         r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\bhow many (?:years|months|days|weeks)\b",
     ),
     ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b"),
-    ("amount", r"\bhow much\b|\bwhat (?:is the )?(?:maximum |minimum )?(?:fine|fee|penalty|amount|percentage)s?\b"),
+    (
+        "amount",
+        r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b",
+    ),
     ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
     ("place", r"^\s*where\b|\bin which (?:city|country|place)\b|\b(?:seat|headquarters)\b"),
     (
         "agent",
-        r"^\s*who\b|\bwhom\b|\bwhich (?:body|authority|organi[sz]ation|office|agency|court|judge|person|entity|institution|minister|committee)\b",
+        r"^\s*who\b|\bwhom\b|\bwhich (?:body|authority|organi[sz]ation|office|agency|court|judge|person|entity|institution|minister|committee)(?:s|es)?\b",
     ),
 )
 _NUMWORD = {

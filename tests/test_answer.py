@@ -34,3 +34,28 @@ def test_sentence_must_say_what_its_context_does_not() -> None:
     on_topic = score_in_context("(c) put in place a policy to comply with Union law on copyright", weights, context)
     generic = score_in_context("(a) draw up the technical documentation of the model", weights, context)
     assert on_topic > generic
+
+
+def test_a_sentence_introducing_a_list_is_quoted_with_its_items() -> None:
+    from ipqa.answer import write
+    from ipqa.answerability import Judgement
+    from ipqa.evidence import Evidence, Quote
+    from ipqa.types import ANSWERED, Hit, Passage
+
+    text = (
+        "Article 1\nObjectives\nThe objectives of this Treaty are to:\n(a) enhance the quality of the patent system; and\n"
+        "(b) prevent patents from being granted erroneously.\nArticle 2\nThis Treaty applies to all patents."
+    )
+    hit = Hit(Passage("p1", "doc", text, "Article 1", 0, len(text)), 1.0)
+    lead = text.index("The objectives")
+    item = text.index("(a) enhance")
+    rest = text.index("This Treaty applies")
+    quotes = (Quote(0, lead, item - 1, 1.0), Quote(0, item, text.index("(b)") - 1, 0.9), Quote(0, rest, len(text), 0.8))
+    answer = write("What are the objectives?", Judgement(ANSWERED, quotes=quotes), Evidence((hit,), quotes), {})
+    got = [c.quote for c in answer.citations]
+    # The lead-in runs on to the item closing the list ('.'); the item already inside it is not quoted twice; the
+    # sentence after the list is no item and stays its own quote.
+    assert got == [text[lead : text.index("erroneously.") + len("erroneously.")], "This Treaty applies to all patents."]
+    # Any other sentence is quoted as it was.
+    plain = write("What applies?", Judgement(ANSWERED, quotes=quotes[2:]), Evidence((hit,), quotes[2:]), {})
+    assert [c.quote for c in plain.citations] == ["This Treaty applies to all patents."]

@@ -10,7 +10,7 @@ from dataclasses import replace
 from .answerability import Judgement, judge, mix
 from .chunking import label_with_path, scan_markers
 from .embedding import Embedder
-from .evidence import Evidence, Quote, gather, score_in_context, weights
+from .evidence import Evidence, Quote, gather, score_in_context, weights, with_list
 from .holdings import MAX_HOLDINGS, asks_holding, holdings
 from .lexical import refs
 from .prompts import EMPTY_QUESTION
@@ -163,7 +163,10 @@ def _parse_path(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def _write_up(chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, SourceInfo]) -> tuple[list[Citation], str]:
-    """Group quotes by document, in rank order: 'Under X, Article N: “…” [1]'."""
+    """Group quotes by document, in rank order: 'Under X, Article N: “…” [1]'. A sentence that introduces a list is
+    quoted with its items (evidence.with_list); a chosen item inside that quote is not quoted again."""
+    extended = [with_list(hits[q.hit_index], q) for q in chosen]
+    chosen = [q for q in extended if not any(o is not q and _inside(q, o) for o in extended)]
     chosen = _one_per_provision(chosen, hits, infos)
     order: list[str] = []
     for q in chosen:
@@ -194,6 +197,11 @@ def _write_up(chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, Sou
             last_label = label
         paragraphs.append(f"Under {info.short_title}, " + " ".join(parts))
     return citations, "\n\n".join(paragraphs)
+
+
+def _inside(q: Quote, other: Quote) -> bool:
+    """Whether `q` lies inside the longer quote `other` of the same passage."""
+    return q.hit_index == other.hit_index and other.start <= q.start and q.end <= other.end and other.end - other.start > q.end - q.start
 
 
 def _one_per_provision(chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, SourceInfo]) -> list[Quote]:

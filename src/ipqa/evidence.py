@@ -450,3 +450,32 @@ def _encode(sentences: Sequence[str], embedder: Embedder) -> list[np.ndarray]:
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
     return out
+
+
+# A sentence that introduces a list ("The objectives of this Treaty are to:", "…shall require applicants to disclose:",
+# "……包括：") says nothing until its items: quoted, it runs on through the items that follow it in the passage, up to the
+# item that closes the list ('.' or '。'), as one verbatim span (still whole sentences and items).
+_LEAD_IN = re.compile(r"[:：]\s*$")
+_ITEM = re.compile(
+    r"^\s*(?:\(?(?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,3})\)|\d{1,3}\.(?!\d)|[-–•]\s+[一二三四五六七八九十百]*|（[一二三四五六七八九十百]+）|[一二三四五六七八九十百]+[、．])",
+    re.I,
+)
+_LIST_END = re.compile(r"[.。]\W*$")
+MAX_LIST_CHARS = 1500  # a list longer than this is quoted up to its last item that fits
+
+
+def with_list(hit: Hit, q: Quote) -> Quote:
+    """The quote extended over the list its sentence introduces (unchanged for any other sentence)."""
+    text = hit.passage.text
+    if not _LEAD_IN.search(text[q.start : q.end]):
+        return q
+    end = q.end
+    for s, e in sentence_spans(text):
+        if s < q.end:
+            continue
+        if not _ITEM.match(text[s:e]) or e - q.start > MAX_LIST_CHARS:
+            break
+        end = e
+        if _LIST_END.search(text[s:e]):
+            break
+    return replace(q, end=end)

@@ -59,3 +59,16 @@ def test_a_sentence_introducing_a_list_is_quoted_with_its_items() -> None:
     # Any other sentence is quoted as it was.
     plain = write("What applies?", Judgement(ANSWERED, quotes=quotes[2:]), Evidence((hit,), quotes[2:]), {})
     assert [c.quote for c in plain.citations] == ["This Treaty applies to all patents."]
+
+
+def test_a_footnote_marker_after_a_full_stop_ends_the_sentence() -> None:
+    text = (
+        "The copies were made to illustrate a history book).6 Nor were the copies made only incidentally.\n"
+        "See Andy Warhol Found. v. Goldsmith, 598 U.S. 508, 547 n.21 (2023). Section 1.2 The rule applies."
+    )
+    # The piece before the marker holds an unbalanced bracket (the opinion's parenthetical began earlier): no quote.
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "Nor were the copies made only incidentally.",
+        "See Andy Warhol Found. v. Goldsmith, 598 U.S. 508, 547 n.21 (2023).",
+        "Section 1.2 The rule applies.",
+    ]

@@ -12,6 +12,10 @@ import re
 _CJK_NUM = "〇一二三四五六七八九十百千"
 # A Western sentence ends at . ! ? before a capital, quote, bracket or digit; a CJK one at 。；！？ outside brackets.
 _WESTERN_END = re.compile(r"[.!?][\"”’)]*(?=\s+[\"“‘(A-Z0-9§])")
+# In a court's opinion (PDF) a footnote marker follows the full stop: "…from the making of such a copy.6 Nor were the
+# copies…". The sentence ends after the marker (a word or a closing bracket before the stop: "547 n.21 (2023)" and
+# "section 1.2" end nothing).
+_FOOTNOTE_END = re.compile(r"(?:(?<=[A-Za-z]{2})|(?<=[)\]”\"’]))[.!?][\"”’)]*\d{1,3}(?=\s+[\"“‘A-Z])")
 # A line break ends a sentence where a blank line, a list item, a heading or a provision follows; a single line break
 # (PDF layout) does not. Matched against each line on its own: a pattern run at every newline of the whole text cost
 # more per newline the longer the text (runs of blank lines were quadratic).
@@ -43,6 +47,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if _ABBREV.search(before) or _lone_marker(text, m.start()):
             continue
         cuts.add(m.end())
+    for m in _FOOTNOTE_END.finditer(text):
+        if not _ABBREV.search(text[max(0, m.start() - 12) : m.start()]):
+            cuts.add(m.end())
     cuts.update(cjk_sentence_ends(text))
     pos = 0
     for line in text.split("\n"):

@@ -65,6 +65,13 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("What royalty rate applies to streaming?") == "amount"
     assert answer_type("Which ministers attended the meeting?") == "agent"
     assert answer_type("What does the budget chapter say?") == ""
+    # A headquarters is a body, not a place; a penalty may be a prison term, not only an amount.
+    assert answer_type("Who chairs the AI Strategic Headquarters?") == "agent"
+    assert answer_type("Can the Strategic Headquarters require reports?") == ""
+    assert answer_type("Where is WIPO headquartered?") == "place"
+    assert answer_type("What penalty applies to running a leech site?") == "penalty"
+    assert carries("五年以下の拘禁刑若しくは五百万円以下の罰金に処する。", "amount")
+    assert carries("fines of up to EUR 15 million", "amount")
     assert answer_type("What does Article 9 provide?") == ""
     assert carries("The term shall be the life of the author and fifty years after his death.", "duration")
     assert not carries("Article 7 of this Convention applies to works.", "duration")  # an article number is no period

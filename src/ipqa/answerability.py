@@ -37,7 +37,11 @@ from .verify import THRESHOLD, missing_figures, support_score
 # -- what a question asks for (answer type) and what a sentence carries ------------------------------------------
 
 _QUESTION_TYPES = (
-    ("penalty", r"罰則|罰金|刑罰|処罰|科され"),  # Japanese (jp): a penalty asked for
+    # A penalty asked for (a fine or imprisonment: not only an amount).
+    (
+        "penalty",
+        r"罰則|罰金|刑罰|処罰|科され|\bwhat (?:is the |are the )?(?:maximum |minimum |criminal )?(?:penalty|penalties|punishment|sanctions?)\b",
+    ),
     (
         "duration",
         r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\bhow many (?:years|months|days|weeks)\b",
@@ -48,7 +52,7 @@ _QUESTION_TYPES = (
         r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b",
     ),
     ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
-    ("place", r"^\s*where\b|\bin which (?:city|country|place)\b|\b(?:seat|headquarters)\b"),
+    ("place", r"^\s*where\b|\bin which (?:city|country|place)\b|\bseat of\b|\bheadquartered\b"),
     (
         "agent",
         r"^\s*who\b|\bwhom\b|\bwhich (?:body|authority|organi[sz]ation|office|agency|court|judge|person|entity|institution|minister|committee)(?:s|es)?\b",
@@ -132,7 +136,7 @@ def carries(sentence: str, kind: str) -> bool:
     if kind == "date":
         return bool(_DATE.search(text) or re.search(r"\b(?:entry into force|enter into force|from the date|after the date)\b", text, re.I))
     if kind == "amount":
-        return bool(_AMOUNT.search(text))
+        return bool(_AMOUNT.search(text) or _SCALED.search(text))  # "五百万円以下の罰金", "EUR 15 million"
     if kind == "number":
         return bool(re.search(rf"\b{_NUM}\b", text, re.I))
     if kind == "place":

@@ -72,6 +72,10 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("What penalty applies to running a leech site?") == "penalty"
     assert carries("五年以下の拘禁刑若しくは五百万円以下の罰金に処する。", "amount")
     assert carries("fines of up to EUR 15 million", "amount")
+    # "Where" of an institution: where a body is placed, where one turns.
+    assert carries("内閣に、知的財産戦略本部を置く。", "place")
+    assert carries("Users may complain to the relevant competent departments.", "place")
+    assert not carries("Providers shall label generated content.", "place")
     assert answer_type("What does Article 9 provide?") == ""
     assert carries("The term shall be the life of the author and fifty years after his death.", "duration")
     assert not carries("Article 7 of this Convention applies to works.", "duration")  # an article number is no period

@@ -128,6 +128,12 @@ def _strip_refs(text: str) -> str:
     return text
 
 
+_WHERE_INSTITUTION = re.compile(
+    r"\b(?:in|within|to|with|under|at|before)\s+(?:the\s+)?(?:Cabinet|(?:[A-Z][\w-]*\s+){0,3}(?:Office|Ministry|Bureau|Secretariat|Department|Agency)|"
+    r"(?:relevant\s+|competent\s+)+(?:authorit|department|bod)|courts?\b)|内閣に|に置く|に設置|主管部门|有关部门|投诉|举报|人民法院"
+)
+
+
 def carries(sentence: str, kind: str) -> bool:
     """Whether a sentence states something of the kind a question asks for."""
     text = _strip_refs(sentence)
@@ -140,7 +146,13 @@ def carries(sentence: str, kind: str) -> bool:
     if kind == "number":
         return bool(re.search(rf"\b{_NUM}\b", text, re.I))
     if kind == "place":
-        return bool(_PLACE.search(text) or re.search(r"\b(?:territory|seat|headquarters|country of origin)\b", text, re.I))
+        # "Where" is also asked of an institution: where a body is placed ("in the Cabinet", 内閣に置く) or where one turns
+        # (to the competent authorities, 主管部门).
+        return bool(
+            _PLACE.search(text)
+            or _WHERE_INSTITUTION.search(text)
+            or re.search(r"\b(?:territory|seat|headquarters|country of origin)\b", text, re.I)
+        )
     if kind == "agent":
         return bool(_AGENT.search(text))
     if kind == "penalty":

@@ -1,0 +1,156 @@
+"""Structural priors of sentence choice (evidence.gather): a definition of a term the question uses scores higher; the
+front matter of a statute (title block, an editor's description) scores lower than its provisions."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import catalogued_index
+
+from ipqa import evidence as E
+from ipqa.api import Assistant
+from ipqa.evidence import defined_term, defines, gather
+from ipqa.lexical import tokenize
+from ipqa.types import Hit
+
+# -- which sentences define which terms ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "term"),
+    [
+        ("(f) The term “inventor” means the individual or, if a joint invention, the individuals collectively who invented.", "inventor"),
+        (
+            "(56) ‘AI literacy’ means skills, knowledge and understanding that allow providers to make an informed deployment.",
+            "AI literacy",
+        ),
+        ("(a)“phonogram” means any exclusively aural fixation of sounds of a performance or of other sounds;", "phonogram"),
+        ("a) “performers” are actors, singers, musicians, dancers, and other persons who act, sing or deliver.", "performers"),
+        (
+            "(1).  The expression “literary and artistic works” shall include every production in the literary domain.",
+            "literary and artistic works",
+        ),
+        ("The terms “joint inventor” and “coinventor” mean any 1 of the individuals who invented the subject matter.", "joint inventor"),
+        (
+            "An “anonymous work” is a work on the copies or phonorecords of which no natural person is identified as author.",
+            "anonymous work",
+        ),
+        ("Providers shall ensure that AI systems intended to interact directly with natural persons are designed so.", ""),
+        ("The Director shall publish the notice referred to as “the Gazette” every week.", ""),
+    ],
+)
+def test_a_definition_names_the_term_it_defines(sentence: str, term: str) -> None:
+    assert defined_term(sentence) == term
+
+
+def test_a_definition_counts_only_when_the_question_uses_every_word_of_its_term() -> None:
+    inventor = "(f) The term “inventor” means the individual who invented the subject matter of the invention."
+    literacy = "(56) ‘AI literacy’ means skills, knowledge and understanding."
+    assert defines(inventor, set(tokenize("Can an AI system be named as an inventor?")))
+    assert defines(inventor, set(tokenize("Who are the inventors of a patent?")))  # plural folded
+    assert not defines(inventor, set(tokenize("Who owns the invention?")))
+    assert not defines("(d) The word “patentee” includes the successors in title.", set(tokenize("Who may own a patent?")))
+    assert defines(literacy, set(tokenize("What does AI literacy mean?")))
+    assert not defines(literacy, set(tokenize("What must AI providers do?")))  # one word of the term is not enough
+
+
+# -- both priors on a small catalogued statute --------------------------------------------------------------------------
+
+ACT = """# Patent Act of Xland (excerpt: §§ 1-2)
+
+Statutory text of selected sections of the Patent Act of Xland, on the inventor and the application; editorial notes omitted.
+
+## § 1. Definitions
+
+(a) The term “inventor” means the individual who invented or discovered the subject matter of the invention.
+
+(b) The term “application” means a request for a patent filed with the Office.
+
+## § 2. Naming the inventor
+
+An application for patent shall name the inventor of the claimed invention, and each inventor shall sign an oath.
+"""
+NOTES = """Notes on inventors in Xland
+
+Commentators on the Patent Act of Xland discuss whether a machine may be named as the inventor of an invention.
+
+The Office has not yet decided the matter.
+"""
+CATALOG = """
+[[source]]
+id = "xx-patent-act"
+file = "xx-patent-act.md"
+title = "Patent Act of Xland"
+jurisdiction = "XX"
+kind = "statute"
+
+[[source]]
+id = "xx-notes"
+file = "xx-notes.txt"
+title = "Notes on inventors"
+jurisdiction = "XX"
+kind = "article"
+"""
+QUESTION = "Can a machine be an inventor under the Patent Act of Xland?"
+
+
+@pytest.fixture(scope="module")
+def xland(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return catalogued_index(tmp_path_factory.mktemp("xpat"), {"xx-patent-act.md": ACT, "xx-notes.txt": NOTES}, CATALOG)
+
+
+def _evidence(assistant: Assistant, order: tuple[str, ...], reverse: bool = False) -> dict[str, E.Quote]:
+    """Every passage of the documents as hits (in document order, or last passage first), gathered without meaning
+    (words and priors only); the candidates by their text."""
+    store = assistant.store
+    infos = {r.doc_id: r.info for r in store.docs()}
+    passages = [p for d in order for p in store.doc_passages(d)]
+    ev = gather(QUESTION, [Hit(p, 1.0) for p in (passages[::-1] if reverse else passages)], infos, embedder=None, store=store)
+    return {ev.text(q): q for q in ev.quotes}
+
+
+def _quote(by_text: dict[str, E.Quote], start: str) -> E.Quote:
+    found = [q for t, q in by_text.items() if t.startswith(start)]
+    assert len(found) == 1, (start, list(by_text))
+    return found[0]
+
+
+def _best(by_text: dict[str, E.Quote]) -> str:
+    return max(by_text, key=lambda t: by_text[t].score)
+
+
+def test_the_definition_of_a_question_term_is_preferred(xland: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    # § 2 (ranked first) shares more of the question's words; the definition of "inventor" wins by its prior alone.
+    by_text = _evidence(xland, ("xx-patent-act",), reverse=True)
+    assert _best(by_text).startswith("(a) The term “inventor”"), {t[:30]: round(q.score, 3) for t, q in by_text.items()}
+    monkeypatch.setattr(E, "DEFINITION_PRIOR", 0.0)
+    without = _evidence(xland, ("xx-patent-act",), reverse=True)
+    assert _best(without).startswith("An application for patent"), {t[:30]: round(q.score, 3) for t, q in without.items()}
+    for start, prior in [("(a) The term “inventor”", 0.1), ("(b) The term “application”", 0.0), ("An application for patent", 0.0)]:
+        assert _quote(by_text, start).lexical - _quote(without, start).lexical == pytest.approx(prior), start
+
+
+def test_a_statutes_front_matter_scores_lower_than_its_provisions(xland: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    by_text = _evidence(xland, ("xx-patent-act", "xx-notes"))
+    description = _quote(by_text, "Statutory text of selected sections")
+    penalty = E.FRONT_MATTER_PENALTY
+    assert penalty > 0 and description.adjust == pytest.approx(-penalty)
+    # Ranked first and sharing the question's words, the description still scores below the act's provisions.
+    assert description.score < min(_quote(by_text, s).score for s in ("(a) The term “inventor”", "An application for patent"))
+    assert _quote(by_text, "An application for patent").adjust == 0.0
+    assert _quote(by_text, "(a) The term “inventor”").adjust == 0.0
+    assert _quote(by_text, "Commentators on the Patent Act").adjust == 0.0  # a commentary's opening is no statute's front matter
+    monkeypatch.setattr(E, "FRONT_MATTER_PENALTY", 0.0)
+    without = _quote(_evidence(xland, ("xx-patent-act", "xx-notes")), "Statutory text of selected sections")
+    assert without.adjust == 0.0 and without.score - description.score == pytest.approx(penalty)
+
+
+# -- issue #10's example over the whole shared corpus -------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_inventor_question_quotes_the_definition_of_inventor(everything: Assistant) -> None:
+    a = everything.ask("Can an AI system be named as an inventor under US patent law?")
+    assert a.answered, a.text
+    quotes = [(c.doc_id, " ".join(c.quote.split())) for c in a.citations]
+    assert any(d == "us-35usc-patents-inventorship-excerpt" and "The term “inventor” means the individual" in q for d, q in quotes), quotes
+    assert not any(q.startswith("Statutory text of selected sections") for _, q in quotes), quotes

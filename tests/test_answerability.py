@@ -138,6 +138,16 @@ def test_premise_contradicted_by_another_figure_of_the_same_kind() -> None:
     assert premise_contradiction("How long does Berne protect works?", ev) is None  # asserts nothing
 
 
+def test_a_figure_in_an_unrelated_provision_contradicts_nothing() -> None:
+    """Another term of years about something else (a trademark's registration) does not correct a patent term."""
+    ev = _evidence(
+        [("Initial registration of a trademark shall be for a term of no less than seven years.", 0.7)], "wto-trips-agreement", "Article 18"
+    )
+    assert premise_contradiction("Why does TRIPS only require a 15-year patent term?", ev) is None
+    ev = _evidence([("The protection available for a patent shall not end before twenty years.", 0.7)], "wto-trips-agreement", "Article 33")
+    assert premise_contradiction("Why does TRIPS only require a 15-year patent term?", ev) is not None
+
+
 def test_premise_of_a_place() -> None:
     ev = _evidence([("The seat of the Organization shall be at Geneva.", 0.7)], "wipo-convention-1967", "Article 10")
     assert premise_contradiction("Why is WIPO seated in Vienna?", ev) is not None

@@ -590,6 +590,22 @@ def premise_support(taken: str, evidence: Evidence, infos: dict[str, SourceInfo]
     return best
 
 
+# Words that say nothing about what a statement is about (its values and their units, question words).
+_VALUE_WORDS = set(
+    "year years month months day days week weeks only just over under least most more less than about why how whether "
+    "minimum maximum period time term terms".split()
+) | set(_NUMWORD)
+
+
+def _about(statement: str, evidence: Evidence, q: Quote) -> bool:
+    """Whether a sentence (with its provision's label and heading) shares a content word with a statement besides the
+    values and units: a figure in an unrelated provision ("a trademark … seven years" against "a 15-year patent term")
+    contradicts nothing. (A place is its own subject: "seated in Vienna" against "the seat … at Geneva".)"""
+    p = evidence.hits[q.hit_index].passage
+    terms = {t for t in tokenize(statement) if ":" not in t and not t[0].isdigit() and t not in _VALUE_WORDS and len(t) > 2}
+    return not terms or bool(terms & set(tokenize(f"{evidence.text(q)} {p.section} {p.heading}")))
+
+
 def _contradicting(statement: str, evidence: Evidence, top: int) -> Quote | None:
     """Among the sentences most like a statement, one stating another value of a kind the statement states."""
     asserted = values(statement)
@@ -601,7 +617,7 @@ def _contradicting(statement: str, evidence: Evidence, top: int) -> Quote | None
         for key, value in asserted:
             if (key, value) in stated:
                 continue
-            if any(k == key and v != value for k, v in found):
+            if any(k == key and v != value for k, v in found) and (key == "place" or _about(statement, evidence, q)):
                 return q
     return None
 
@@ -644,7 +660,7 @@ def premise_contradiction(
                 if q.semantic < min_semantic:
                     continue
                 found = {v for k, v in values(evidence.text(q)) if k == key}
-                if found and value not in found:
+                if found and value not in found and (key == "place" or _about(question, evidence, q)):
                     return q
     if _PRESUPPOSING.match(question) and _NEGATION.search(question) and quotes:
         best = max(quotes[:top], key=lambda q: q.semantic)

@@ -154,3 +154,35 @@ def test_the_inventor_question_quotes_the_definition_of_inventor(everything: Ass
     quotes = [(c.doc_id, " ".join(c.quote.split())) for c in a.citations]
     assert any(d == "us-35usc-patents-inventorship-excerpt" and "The term “inventor” means the individual" in q for d, q in quotes), quotes
     assert not any(q.startswith("Statutory text of selected sections") for _, q in quotes), quotes
+
+
+# -- a rule and its exception; a string of cited authority ---------------------------------------------------------------
+
+
+def _gathered(question: str, text: str, section: str = "Article 50") -> dict[str, E.Quote]:
+    from ipqa.types import Passage
+
+    ev = gather(question, [Hit(Passage("p", "doc", text, section, 0, len(text)), 1.0)], {}, embedder=None, store=None)
+    return {ev.text(q): q for q in ev.quotes}
+
+
+def test_a_rule_scores_by_the_words_of_the_exception_that_refers_back_to_it() -> None:
+    rule = "1. Providers shall ensure that persons are informed that they are interacting with a machine."
+    exception = "This obligation shall not apply to chatbots authorised by law to detect criminal offences."
+    by_text = _gathered("What transparency obligations apply to chatbots?", f"{rule} {exception}")
+    # The exception shares 'obligation', 'apply', 'chatbots' with the question, the rule none of them: the rule inherits
+    # the exception's words, and wins by the exception's penalty.
+    assert by_text[rule].lexical >= by_text[exception].lexical
+    assert _best(by_text) == rule
+    # An exception that does not refer back ("Where …") lends nothing.
+    other = "Where chatbots are authorised by law, the obligations shall not apply."
+    alone = _gathered("What transparency obligations apply to chatbots?", f"{rule} {other}")
+    assert alone[rule].lexical < alone[other].lexical
+
+
+def test_a_string_of_cited_authority_scores_lower() -> None:
+    holding = "The training use of the books was a fair use under the statute."
+    cite = "See Campbell v. Acuff-Rose Music, Inc., 510 U.S. 569, 577 (1994) (fair use of the books)."
+    by_text = _gathered("Was the use of the books a fair use?", f"{holding} {cite}", section="ANALYSIS")
+    assert by_text[cite].adjust == pytest.approx(-E.CITATION_PENALTY) and E.CITATION_PENALTY > 0
+    assert by_text[holding].adjust == 0.0

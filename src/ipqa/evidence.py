@@ -112,6 +112,12 @@ _EXCEPTION = re.compile(
 )
 _ASKS_EXCEPTION = re.compile(r"\b(?:exception|exempt|derogat|unless|except|special case|in the case of|when|where|if)\w*", re.I)
 EXCEPTION_PENALTY = 0.12
+_REFERS_BACK = re.compile(r"\W*(?:\(?\w{1,4}\)\.?\s*)?(?:this|these|such|that|the preceding)\s", re.I)
+# A sentence citing authority by reporter ("Time Inc. v. Bernard Geis Assocs., 293 F. Supp. 130", "598 U.S. 508") is a
+# court's string of precedents, not its holding: it scores lower. No train question moves at 0.1 or 0.2 (train quotes few
+# decisions); at 0.1 such a string no longer displaces the holding in the Bartz answer on the pirated copies (issue #10).
+CITATION_PENALTY = 0.1
+_AUTHORITY = re.compile(r"\b\d{1,4}\s+(?:U\.\s?S\.|F\.\s?(?:Supp\.\s?)?(?:\d[a-z]{1,2}\s)?|S\.\s?Ct\.|L\.\s?Ed\.|F\.\s?App['’]x)\s*(?:at\s+)?\d{1,5}")
 # A sentence that defines a term the question uses ("The term “inventor” means…", "‘AI literacy’ means…", "“performers”
 # are…", "The expression “literary and artistic works” shall include…") scores higher: it says what the question's
 # words mean in that law. Chosen on eval/train.jsonl (citation recall, questions: 0.05 and 0.1 gained the same questions
@@ -286,6 +292,7 @@ def gather(
     contexts: dict[int, set[str]] = {}
     front: dict[int, bool] = {}
     asked = set(tokenize(question)) | set(tokenize(rendering))  # the question's words, for the terms a sentence defines
+    words: list[float] = []  # each row's shared-word score before its priors
     for i, s, e, _ in found:
         p = full[i].passage
         if i not in contexts:
@@ -296,14 +303,22 @@ def gather(
             front[i] = _front_matter(hits[i].passage, infos.get(p.doc_id), store)
         prior = 0.12 / (1 + i) + (0.25 if section_refs(p.section) & wanted else 0.0)
         prior += DEFINITION_PRIOR if defines(p.text[s:e], asked) else 0.0
-        penalty = EXCEPTION_PENALTY if not asks_exception and _EXCEPTION.match(p.text[s:e]) else 0.0
+        exception = not asks_exception and bool(_EXCEPTION.match(p.text[s:e]))
+        penalty = EXCEPTION_PENALTY if exception else 0.0
         penalty += FRONT_MATTER_PENALTY if front[i] else 0.0
+        penalty += CITATION_PENALTY if _AUTHORITY.search(p.text[s:e]) else 0.0
         lexical = score_in_context(p.text[s:e], w, contexts[i])
         if wx is not None:
             lexical = max(lexical, score_in_context(p.text[s:e], wx, contexts[i]))
         if we is not None and not _CJK.search(p.text[s:e]):
             lexical = max(lexical, score_in_context(p.text[s:e], we, contexts[i]))
         rows.append((i, s, e, lexical + prior, -penalty))
+        # "This obligation shall not apply to…" speaks of the rule just before it: the words it shares with the question
+        # are the rule's too, so the rule scores by them as well (and outranks its exception by the exception's penalty).
+        if exception and len(rows) > 1 and rows[-2][0] == i and _REFERS_BACK.match(p.text[s:e]):
+            r = rows[-2]
+            rows[-2] = (r[0], r[1], r[2], max(r[3], r[3] - words[-1] + lexical), r[4])
+        words.append(lexical)
     texts = [full[i].passage.text[s:e] for i, s, e, _, _ in rows]
     sims, premise = _meanings(question, full, rows, texts, embedder, store, rendering)
     quotes = [

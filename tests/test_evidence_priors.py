@@ -186,3 +186,21 @@ def test_a_string_of_cited_authority_scores_lower() -> None:
     by_text = _gathered("Was the use of the books a fair use?", f"{holding} {cite}", section="ANALYSIS")
     assert by_text[cite].adjust == pytest.approx(-E.CITATION_PENALTY) and E.CITATION_PENALTY > 0
     assert by_text[holding].adjust == 0.0
+
+
+@pytest.mark.slow
+def test_the_chatbot_question_quotes_the_obligation_not_its_exception(everything: Assistant) -> None:
+    a = everything.ask("What transparency obligations apply to chatbots under the AI Act?")
+    assert a.answered, a.text
+    quotes = [(c.section, " ".join(c.quote.split())) for c in a.citations]
+    assert any(
+        s.startswith("Article 50(1)") and "Providers shall ensure that AI systems intended to interact directly" in q for s, q in quotes
+    ), quotes
+    assert not any(q.startswith("This obligation shall not apply") for _, q in quotes), quotes
+
+
+@pytest.mark.slow
+def test_a_string_of_precedents_is_not_quoted_as_the_courts_decision(everything: Assistant) -> None:
+    a = everything.ask("What did Judge Alsup decide about the pirated library copies?")
+    assert a.answered, a.text
+    assert not any(E._AUTHORITY.search(c.quote) for c in a.citations), [c.quote for c in a.citations]

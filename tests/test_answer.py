@@ -72,3 +72,29 @@ def test_a_footnote_marker_after_a_full_stop_ends_the_sentence() -> None:
         "See Andy Warhol Found. v. Goldsmith, 598 U.S. 508, 547 n.21 (2023).",
         "Section 1.2 The rule applies.",
     ]
+
+
+def test_the_rest_of_a_retrieved_provision_is_read_but_is_no_retrieval_hit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An article chunked into several passages: the answer reads all of them (after the retrieved ones, marked
+    via='provision'), and the eval's retrieval figures count only what retrieval ranked."""
+    from conftest import catalogued_index
+
+    from ipqa.answer import provision_siblings
+    from ipqa.retrieve import retrieve
+
+    filler = " ".join(f"The Office shall keep record number {n} of every deposit made under this paragraph." for n in range(12))
+    act = f"# Article 1\n\n(1) The term of protection shall be the life of the author and fifty years.\n\n(2) {filler}\n\n(3) {filler}\n\n# Article 2\n\nThe Office shall publish a gazette.\n"
+    catalog = '[[source]]\nid = "xx-act"\nfile = "xx-act.md"\ntitle = "Copyright Act of Xland"\njurisdiction = "XX"\nkind = "statute"\n'
+    a = catalogued_index(tmp_path, {"xx-act.md": act}, catalog)
+    article_1 = [p for p in a.store.doc_passages("xx-act") if p.section == "Article 1"]
+    assert len(article_1) >= 3
+    hits = [
+        h
+        for h in retrieve("deposit record gazette", store=a.store, embedder=a.embedder, settings=a.settings)
+        if h.passage.section == "Article 1"
+    ][:1]
+    more = provision_siblings(hits, a.store)
+    assert {h.passage.passage_id for h in hits + more} == {p.passage_id for p in article_1}
+    assert all(h.via == "provision" and h.passage.section == "Article 1" for h in more)
+    answer = a.ask("What does Article 1 say about record deposits?")
+    assert {p.passage_id for p in article_1} <= {h.passage.passage_id for h in answer.hits}

@@ -53,6 +53,7 @@ def evidence_for(
     """(query, evidence, indexed documents' infos) for a question: what both engines judge and write from."""
     query = contextual_query(question, history)
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
+    hits = hits + provision_siblings(hits, store)
     infos = {r.doc_id: r.info for r in store.docs()}
     # A time budget for composing one answer (IPQA_ANSWER_SECONDS): passages are scored in rank order until it is spent.
     # A filtered search (a jurisdiction, chosen documents: one column of `ipqa compare`) reads its sentences as if only
@@ -64,6 +65,30 @@ def evidence_for(
         languages=scope_languages(filters, infos),
     )
     return query, evidence, infos
+
+
+# An article is read whole: the best-ranked passages' provisions (an article chunked into several passages) bring their
+# other passages along, after the retrieved ones, so the rule in paragraph (1) competes with the special cases of the
+# paragraphs retrieval ranked higher.
+SIBLING_HITS = 3
+SIBLING_STEPS = 3
+
+
+def provision_siblings(hits: Sequence[Hit], store: Store) -> list[Hit]:
+    """The other passages of the provisions of the first SIBLING_HITS hits (same document and section label)."""
+    seen = {h.passage.passage_id for h in hits}
+    out: list[Hit] = []
+    for h in hits[:SIBLING_HITS]:
+        for step in (-1, 1):
+            p = h.passage
+            for _ in range(SIBLING_STEPS):
+                p = store.adjacent(p.passage_id, step)
+                if p is None or p.section != h.passage.section:
+                    break
+                if p.passage_id not in seen:
+                    seen.add(p.passage_id)
+                    out.append(Hit(p, 0.0, via="provision"))
+    return out
 
 
 def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:

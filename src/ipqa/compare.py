@@ -222,17 +222,20 @@ def column_quotes(
 def _deeper_evidence(
     question: str, *, store: Store, embedder: Embedder, settings: Settings, filters: Filters
 ) -> tuple[str, Evidence, dict[str, SourceInfo]]:
-    """The group's evidence as `ipqa ask` gathers it (IPQA_TOP_K passages, in their order), followed by the further
-    passages of a search COLUMN_DEPTH times deeper (a deeper search alone reorders the first ones: reciprocal-rank
-    fusion over longer lists favours passages that are middling in both over the first of one)."""
+    """The group's evidence as `ipqa ask` gathers it (IPQA_TOP_K passages, in their order, and the rest of their best
+    provisions), followed by the further passages of a search COLUMN_DEPTH times deeper (a deeper search alone
+    reorders the first ones: reciprocal-rank fusion over longer lists favours passages that are middling in both over
+    the first of one)."""
     import time
 
+    from .answer import provision_siblings
     from .answerability import mix
     from .evidence import gather
     from .lexical import refs
     from .retrieve import retrieve, scope_languages
 
     first = retrieve(question, store=store, embedder=embedder, settings=settings, filters=filters)
+    first = first + provision_siblings(first, store)  # as `ipqa ask` reads them
     seen = {h.passage.passage_id for h in first}
     deeper = retrieve(question, store=store, embedder=embedder, settings=settings, filters=filters, top_k=COLUMN_DEPTH * settings.top_k)
     hits = first + [h for h in deeper if h.passage.passage_id not in seen]

@@ -274,7 +274,8 @@ def score(q: Question, a: Answer, latency_ms: float) -> Scored:
     by_id = {p.passage_id: p for p in hits}
     quotes = [(c.doc_id, c.doc_start, c.doc_end) for c in a.citations]
     passages = [(p.doc_id, p.start, p.end) for p in (by_id.get(c.passage_id) for c in a.citations) if p is not None]
-    retrieved = [(p.doc_id, p.start, p.end) for p in hits]
+    # Retrieval's own ranking: passages the answer read for another reason (the rest of a retrieved provision) are no hits of it.
+    retrieved = [(h.passage.doc_id, h.passage.start, h.passage.end) for h in a.hits if not h.via]
 
     def hit(span: M.Span, spans: Sequence[M.Span]) -> bool:
         return any(M.overlaps(span, s) for s in spans)
@@ -354,7 +355,7 @@ def score_groups(q: Question, answers: Sequence[tuple[str, Answer]]) -> list[dic
         if not evs:
             continue
         spans = [s for ev in evs for s in ev.spans]
-        retrieved = any(M.overlaps((h.passage.doc_id, h.passage.start, h.passage.end), s) for h in a.hits for s in spans)
+        retrieved = any(M.overlaps((h.passage.doc_id, h.passage.start, h.passage.end), s) for h in a.hits if not h.via for s in spans)
         cited = any(M.overlaps((c.doc_id, c.doc_start, c.doc_end), s) for c in a.citations for s in spans)
         out.append({"group": label, "retrieved": retrieved, "cited": cited, "kind": a.kind})
     return out

@@ -71,13 +71,15 @@ class Passage:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved passage with its fused score and per-retriever ranks."""
+    """A retrieved passage with its fused score and per-retriever ranks; `via` names how a passage that retrieval did not
+    rank came among the hits ("provision": another passage of a retrieved provision), '' for a retrieved one."""
 
     passage: Passage
     score: float
     dense_rank: int | None = None
     bm25_rank: int | None = None
     similarity: float | None = None
+    via: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class Answer:
                 "score": h.score,
                 "dense_rank": h.dense_rank,
                 "bm25_rank": h.bm25_rank,
+                "via": h.via,
                 "cited": any(c.passage_id == h.passage.passage_id for c in self.citations),
             }
             for h in self.hits

@@ -204,3 +204,14 @@ def test_a_string_of_precedents_is_not_quoted_as_the_courts_decision(everything:
     a = everything.ask("What did Judge Alsup decide about the pirated library copies?")
     assert a.answered, a.text
     assert not any(E._AUTHORITY.search(c.quote) for c in a.citations), [c.quote for c in a.citations]
+
+
+def test_a_japanese_definition_item_defines_the_term_on_its_label_line() -> None:
+    from ipqa.evidence import item_term
+
+    text = "この法律において、次の各号に掲げる用語の意義は、当該各号に定めるところによる。\n- 一 著作物\n \n 思想又は感情を創作的に表現したものをいう。\n- 二 著作者\n \n 著作物を創作する者をいう。"
+    first = text.index("思想")
+    second = text.index("著作物を創作")
+    assert item_term(text, first, text.index("。", first) + 1) == "著作物"
+    assert item_term(text, second, len(text)) == "著作者"
+    assert item_term(text, 0, text.index("。") + 1) not in "著作権法上の「著作物」の定義は何ですか。"  # the lead-in defines nothing

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import answerability as A
 from . import evidence as E
+from .answer import provision_siblings
 from .api import Assistant
 from .evaluate import Question, load_set, resolve
 from .lexical import refs
@@ -58,7 +59,8 @@ def collect(assistant: Assistant, questions: list[Question], cache: Path | None 
     for q in questions:
         hits = saved["hits"].get(q.question)
         if hits is None:
-            hits = saved["hits"][q.question] = retrieve(q.question, store=store, embedder=assistant.embedder, settings=assistant.settings)
+            hits = retrieve(q.question, store=store, embedder=assistant.embedder, settings=assistant.settings)
+            hits = saved["hits"][q.question] = hits + provision_siblings(hits, store)  # what an answer reads (answer.evidence_for)
         ev = E.gather(q.question, hits, infos, embedder=assistant.embedder, store=store, wanted=set(refs(q.question)))
         rows.append(Row(q, q.question, ev))
     if cache is not None:

@@ -215,3 +215,15 @@ def test_a_japanese_definition_item_defines_the_term_on_its_label_line() -> None
     assert item_term(text, first, text.index("。", first) + 1) == "著作物"
     assert item_term(text, second, len(text)) == "著作者"
     assert item_term(text, 0, text.index("。") + 1) not in "著作権法上の「著作物」の定義は何ですか。"  # the lead-in defines nothing
+
+
+@pytest.mark.slow
+def test_the_berne_term_question_reads_article_7_whole_and_quotes_its_rule(everything: Assistant) -> None:
+    """Article 7 is chunked into four passages and retrieval ranks those of paragraphs (4)-(8) first: read whole, the
+    article's rule in paragraph (1) is quoted first."""
+    a = everything.ask("What is the term of protection under Berne?")
+    assert a.answered, a.text
+    assert a.citations[0].section == "Article 7(1)" and "life of the author and fifty years" in a.citations[0].quote, [
+        (c.section, c.quote[:60]) for c in a.citations
+    ]
+    assert any(h.via == "provision" for h in a.hits)

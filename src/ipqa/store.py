@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS sentence_sets (doc_id TEXT PRIMARY KEY, version TEXT 
 # replacement and removal hold for them with no new bookkeeping. `sentence_sets` says which documents have them (and
 # made by which versions.SENTENCES), so a document with no quotable sentence is told from one never processed.
 # A rowid table with a separate key index: the 1.5 kB vectors made a WITHOUT ROWID table twice as large.
+_CHROMA_SYSTEMS = threading.Lock()  # see Store._client
 _DOC_COLUMNS = "doc_id, path, sha256, size, file_type, info, n_passages, ingested_at, warnings, pipeline"
 # Every write transaction bumps the index generation: readers in other processes compare it to notice a change.
 _BUMP = "INSERT INTO meta VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
@@ -208,12 +209,16 @@ class Store:
             except Exception as exc:  # chromadb raises many kinds on connection failure
                 raise ConfigError(f"Cannot reach the Chroma server at {self.settings.chroma_url} ({type(exc).__name__}).") from None
             return client
-        if fresh:
-            # Embedded Chroma shares one in-memory system per path and never rereads what another process wrote:
-            # a fresh system (public API: clear the shared-system cache) reads the files as they are now.
-            # Clients made earlier keep their own system (questions in flight finish on it).
-            chromadb.api.client.SharedSystemClient.clear_system_cache()
-        return chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
+        # Chroma's cache of systems is one class-level dict for the whole process, unguarded: a client made in one thread
+        # while another clears the cache fails with a KeyError (seen in the slow tier: the server's warm-up and its first
+        # question). Clearing and creating happen under one process-wide lock.
+        with _CHROMA_SYSTEMS:
+            if fresh:
+                # Embedded Chroma shares one in-memory system per path and never rereads what another process wrote:
+                # a fresh system (public API: clear the shared-system cache) reads the files as they are now.
+                # Clients made earlier keep their own system (questions in flight finish on it).
+                chromadb.api.client.SharedSystemClient.clear_system_cache()
+            return chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=chroma_settings)
 
     def _collection(self, client):  # type: ignore[no-untyped-def]
         return client.get_or_create_collection(self.settings.index_name, metadata={"hnsw:space": "cosine"})

@@ -283,20 +283,21 @@ _COUNTRY_WORDS = set(
 )
 
 
+_ASKING = re.compile(r"^(?:The|What|Which|How|Did|Does|Do|Is|Was|In|Under|Has|Have)\s+")  # question words before a name
+
+
 def _absent_bodies(question: str, infos: dict[str, SourceInfo]) -> list[str]:
     """Documents of a named body ("X's report") when no indexed document is by that body, unless the question also
     names an indexed document (what the AI Act requires of "the AI Office's codes of practice" is the Act's to say)."""
     if named_docs(question, infos):
         return []
+    held = [_name_tokens(f"{i.title} {i.short_title} {' '.join(i.aliases)}") for i in infos.values()]
+    held += [_name_tokens(i.publisher) for i in infos.values()]
     out = []
     for m in _BODY_DOCUMENT.finditer(question):
-        body = re.sub(r"^(?:The|What|Which|How|Did|Does|Do|Is|Was|In|Under|Has|Have)\s+", "", m.group(1))
-        tokens = _name_tokens(body) - _COUNTRY_WORDS
-        if not tokens:
-            continue
-        names = [f"{i.title} {i.short_title} {' '.join(i.aliases)}" for i in infos.values()] + [i.publisher for i in infos.values()]
-        if not any(tokens <= _name_tokens(n) for n in names):
-            out.append(re.sub(r"^(?:The|What|Which|How|Did|Does|Do|Is|Was|In|Under|Has|Have)\s+", "", m.group()))
+        tokens = _name_tokens(_ASKING.sub("", m.group(1))) - _COUNTRY_WORDS
+        if tokens and not any(tokens <= h for h in held):
+            out.append(_ASKING.sub("", m.group()))
     return out
 
 

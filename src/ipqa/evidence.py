@@ -302,7 +302,8 @@ def gather(
         if i not in front:
             front[i] = _front_matter(hits[i].passage, infos.get(p.doc_id), store)
         prior = 0.12 / (1 + i) + (0.25 if section_refs(p.section) & wanted else 0.0)
-        prior += DEFINITION_PRIOR if defines(p.text[s:e], asked) or item_term(p.text, s, e) in question else 0.0
+        term = item_term(p.text, s, e)
+        prior += DEFINITION_PRIOR if defines(p.text[s:e], asked) or term and term in question else 0.0
         exception = not asks_exception and bool(_EXCEPTION.match(p.text[s:e]))
         penalty = EXCEPTION_PENALTY if exception else 0.0
         penalty += FRONT_MATTER_PENALTY if front[i] else 0.0
@@ -339,11 +340,11 @@ _ITEM_TERM = re.compile(r"(?:^|\n)[ \t]*-?[ \t]*[一二三四五六七八九十]
 
 
 def item_term(text: str, s: int, e: int) -> str:
-    """The term a definition item defines ("- 一 著作物" above "…をいう。"); a character no question holds otherwise."""
+    """The term a definition item defines ("- 一 著作物" above "…をいう。"); '' for any other sentence."""
     if not text[s:e].rstrip().endswith("をいう。"):
-        return "\x00"
+        return ""
     m = _ITEM_TERM.search(text, max(0, s - 80), s)
-    return m.group(1) if m else "\x00"
+    return m.group(1) if m else ""
 
 
 def defines(sentence: str, asked: set[str]) -> bool:

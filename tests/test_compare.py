@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -18,13 +19,16 @@ from ipqa.compare import (
     NO_JURISDICTION,
     CompareError,
     Group,
+    answer_column,
     compare,
+    comparison_filters,
     plan_groups,
     to_csv,
     to_markdown,
 )
 from ipqa.errors import UnknownDocumentError
 from ipqa.prompts import NOTHING_FOR
+from ipqa.retrieve import Filters
 from ipqa.types import SourceInfo
 
 WCT = "wipo-copyright-treaty-wct-1996"
@@ -166,3 +170,40 @@ def test_cli_compare(small: Assistant, tmp_path: Path) -> None:
     out = run("compare", PROGRAMS, "--doc", "nope", data_dir=data_dir)
     assert out.returncode == 1
     assert out.stderr.strip() == "Error: No document 'nope' in the index — see `ipqa sources`."
+
+
+# -- a comparison asked in the chat (answer.answer -> compare.answer_across) --------------------------------------------
+
+ACROSS = "How do Japan and the WIPO Copyright Treaty treat computer programs?"
+
+
+def test_a_question_comparing_jurisdictions_gets_one_filter_per_jurisdiction(small: Assistant) -> None:
+    infos = {r.doc_id: r.info for r in small.sources()}
+    # Named jurisdictions first, then those of named documents; a named document narrows its jurisdiction to itself.
+    assert comparison_filters(ACROSS, infos) == [Filters(("JP",), ()), Filters((), (WCT,))]
+    # One jurisdiction (or one the index lacks beside it) is no comparison.
+    # Columns in the order the question names them.
+    assert comparison_filters("How do Japan and China treat software?", INFOS) == [Filters(("JP",), ()), Filters(("CN",), ())]
+    assert comparison_filters("How do China and Japan treat software?", INFOS) == [Filters(("CN",), ()), Filters(("JP",), ())]
+    assert comparison_filters(PROGRAMS, infos) == []
+    assert comparison_filters("How does the WIPO Copyright Treaty treat computer programs?", infos) == []
+    assert comparison_filters("How do Japan and Korea treat computer programs?", infos) == []
+
+
+def test_a_comparison_in_the_chat_is_answered_column_by_column(small: Assistant) -> None:
+    result = small.ask(ACROSS)
+    infos = {r.doc_id: r.info for r in small.sources()}
+    columns = [
+        answer_column(ACROSS, store=small.store, embedder=small.embedder, settings=small.settings, filters=f) for f in comparison_filters(ACROSS, infos)
+    ]
+    assert result.kind == "answered" and len(columns) == 2
+    # Each answered column's citations, in column order, numbered on: the text cites exactly them.
+    expected = [c.quote for a in columns for c in a.citations]
+    assert [c.quote for c in result.citations] == expected and expected
+    assert [c.n for c in result.citations] == list(range(1, len(expected) + 1))
+    assert sorted(int(n) for n in re.findall(r"\[(\d+)\]", result.text)) == [c.n for c in result.citations]
+    assert WCT in {c.doc_id for c in result.citations}
+    # Retrieval's own ranking is the whole question's; the columns' further passages are marked as such.
+    whole = [h for h in result.hits if not h.via]
+    assert whole and all(h.via in ("", "provision", "column") for h in result.hits)
+    assert any(h.via == "column" for h in result.hits)

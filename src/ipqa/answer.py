@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from .answerability import Judgement, judge, mix
 from .chunking import label_with_path, scan_markers
+from .compare import answer_across, comparison_filters
 from .embedding import Embedder
 from .evidence import Evidence, Quote, gather, score_in_context, weights, with_list
 from .holdings import MAX_HOLDINGS, asks_holding, holdings
@@ -37,7 +38,13 @@ def answer(
     if not question:
         return Answer(question, EMPTY_QUESTION, False, (), (), reason="empty")
     query, evidence, infos = evidence_for(question, store=store, embedder=embedder, settings=settings, history=history, filters=filters, top_k=top_k)
-    return compose(question, query, evidence, infos, settings, store=store, embedder=embedder)
+    result = compose(question, query, evidence, infos, settings, store=store, embedder=embedder)
+    # A question comparing jurisdictions ("How do China and the US treat…") is answered column by column, as `ipqa
+    # compare` does: one search of both ranks one side's passages above all of the other's.
+    chosen = filters and (filters.jurisdictions or filters.doc_ids)
+    if result.kind == ANSWERED and not chosen and not top_k and (columns := comparison_filters(query, infos)):
+        result = answer_across(question, result, columns, infos, store=store, embedder=embedder, settings=settings)
+    return result
 
 
 def evidence_for(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import IpqaError, UnknownDocumentError
 from .holdings import MAX_HOLDINGS, holdings
 from .prompts import EMPTY_QUESTION, NOTHING_FOR
-from .types import ANSWERED, Answer, SourceInfo
+from .types import ANSWERED, Answer, Citation, SourceInfo
 
 if TYPE_CHECKING:
     from .embedding import Embedder
@@ -280,6 +280,61 @@ def answer_column(
     ]
     quotes = column_quotes(evidence, chosen, infos, settings.max_citations, question)
     return write(question, replace(judgement, quotes=tuple(quotes)), evidence, infos)
+
+
+# -- a question that compares jurisdictions, asked in the chat -------------------------------------------------------
+
+
+def comparison_filters(question: str, infos: Mapping[str, SourceInfo]) -> list[Filters]:
+    """One filter per jurisdiction a question compares ("How do China and the US treat…", "China's Copyright Law and the
+    Berne Convention"): the jurisdictions it names and those of the documents it names, when they are two or more the
+    index holds. A jurisdiction with a named document is searched in that document (and its renditions); [] otherwise."""
+    from .catalog import named_docs
+    from .retrieve import JURISDICTION_RES, Filters, named_jurisdictions
+
+    held = {i.jurisdiction for i in infos.values()}
+    named = sorted(named_docs(question, dict(infos)))
+    found = [j for j in named_jurisdictions(question) if j in held] + [infos[d].jurisdiction for d in named if infos[d].jurisdiction]
+    # In the order the question names them ("Japan and China": Japan's column first).
+    codes = sorted(dict.fromkeys(found), key=lambda j: m.start() if j in JURISDICTION_RES and (m := JURISDICTION_RES[j].search(question)) else len(question))
+    if len(codes) < 2:
+        return []
+    out = []
+    for code in codes:
+        docs = tuple(d for d in named if infos[d].jurisdiction == code)
+        out.append(Filters((), docs) if docs else Filters((code,), ()))
+    return out
+
+
+def answer_across(
+    question: str, whole: Answer, filters: Sequence[Filters], infos: Mapping[str, SourceInfo], *, store: Store, embedder: Embedder, settings: Settings
+) -> Answer:
+    """A comparison asked in the chat, answered side by side: each jurisdiction's own column (answer_column: its own
+    search, answerability and sentences), the columns' cited answers one after the other, a column whose sources say
+    nothing said so by name. The whole question's answer stays when no column is answered. Its hits stay the whole
+    question's retrieval; the columns' passages follow as hits `via` "column" (no part of the ranking)."""
+    from .retrieve import JURISDICTION_NAMES
+
+    columns = [(f, answer_column(question, store=store, embedder=embedder, settings=settings, filters=f)) for f in filters]
+    if not any(a.citations for _, a in columns):
+        return whole
+    texts: list[str] = []
+    citations: list[Citation] = []
+    seen = {h.passage.passage_id for h in whole.hits}
+    hits = list(whole.hits)
+    for f, a in columns:
+        label = JURISDICTION_NAMES.get(f.jurisdictions[0], f.jurisdictions[0]) if f.jurisdictions else infos[f.doc_ids[0]].short_title
+        if not a.citations:
+            texts.append(NOTHING_FOR.format(label=label))
+            continue
+        shift = len(citations)
+        texts.append(re.sub(r"\[(\d+)\]", lambda m, shift=shift: f"[{int(m.group(1)) + shift}]", a.text))
+        citations += [replace(c, n=c.n + shift) for c in a.citations]
+        for h in a.hits:
+            if h.passage.passage_id not in seen:
+                seen.add(h.passage.passage_id)
+                hits.append(replace(h, via="column"))
+    return replace(whole, text="\n\n".join(texts), citations=tuple(citations), hits=tuple(hits))
 
 
 # -- exports ----------------------------------------------------------------------------------

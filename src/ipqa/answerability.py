@@ -102,7 +102,7 @@ _PLACE = re.compile(rf"\b(?:{_PLACES})\b")
 _AGENT = re.compile(
     r"\b(?:Commission|Office|Director General|Board|Committee|Court|Assembly|Bureau|Register|Registrar|Secretariat|Council|Parliament|"
     r"Organization|Organisation|Administration|Department|Ministry|Minister|judge|court|author|provider|deployer|authority|authorities|"
-    r"[A-Z][a-z]+ [A-Z][a-z]+)\b"
+    r"individuals?|persons?|[A-Z][a-z]+ [A-Z][a-z]+)\b"
 )
 _NEGATION = re.compile(r"\b(?:not|never|no|cannot|neither|nor)\b|n't\b", re.I)
 _PRESUPPOSING = re.compile(r"^\s*(?:why|how come|did|does|do|is|was|were|has|have|had|can|could|will|would|should|must)\b", re.I)

@@ -216,3 +216,26 @@ def test_a_possessive_is_its_owners_token_in_bm25(tmp_path: Path) -> None:
     index = Bm25Index.build([("jp", "The Copyright Act of Japan allows data analysis."), ("eu", "The AI Act of the Union.")])
     assert [pid for pid, _ in index.search("What does Japan’s Copyright Act allow?", 2)][0] == "jp"
     assert [pid for pid, _ in index.search("What does Japan's law allow?", 2)] == ["jp"]
+
+
+def test_the_vector_search_is_wide_on_new_and_older_indexes(settings: Settings) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    from ipqa.store import SEARCH_EF
+
+    # An index made before SEARCH_EF: its collection was created with Chroma's default breadth (ef_search 100).
+    settings.index_dir.mkdir(parents=True)
+    old = chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=ChromaSettings(anonymized_telemetry=False))
+    old.get_or_create_collection(settings.index_name, metadata={"hnsw:space": "cosine"})
+    assert old.get_collection(settings.index_name).configuration["hnsw"]["ef_search"] < SEARCH_EF
+    del old
+    store = Store(settings, create=True)
+    hnsw = store.collection.configuration["hnsw"]
+    assert (hnsw["space"], hnsw["ef_search"]) == ("cosine", SEARCH_EF)  # widened when opened, still cosine
+    store.close()
+    fresh = Settings(data_dir=settings.data_dir.parent / "fresh")
+    store = Store(fresh, create=True)
+    hnsw = store.collection.configuration["hnsw"]
+    assert (hnsw["space"], hnsw["ef_search"]) == ("cosine", SEARCH_EF)  # a new index is made wide
+    store.close()

@@ -110,7 +110,7 @@ _EXCEPTION = re.compile(
     r"the (?:obligations?|provisions?) (?:laid down|set out|referred to) in .{0,60}? shall not|except|unless|where|if|when)\b",
     re.I,
 )
-_ASKS_EXCEPTION = re.compile(r"\b(?:exception|exempt|derogat|unless|except|special case|in the case of|when|where|if)\w*", re.I)
+_ASKS_EXCEPTION = re.compile(r"\b(?:exception|exempt|derogat|unless|except|special case|in the case of|when|where|if|once)\w*", re.I)
 EXCEPTION_PENALTY = 0.12
 _REFERS_BACK = re.compile(r"\W*(?:\(?\w{1,4}\)\.?\s*)?(?:this|these|such|that|the preceding)\s", re.I)
 # A sentence citing authority by reporter ("Time Inc. v. Bernard Geis Assocs., 293 F. Supp. 130", "598 U.S. 508") is a

@@ -188,6 +188,17 @@ def test_a_string_of_cited_authority_scores_lower() -> None:
     assert by_text[holding].adjust == 0.0
 
 
+def test_a_short_list_item_alone_scores_lower_than_a_whole_sentence() -> None:
+    rule = "Computer programs are protected as literary works within the meaning of Article 2."
+    item = "(i) computer programs;"
+    by_text = _gathered("How are computer programs protected?", f"{rule}\n\n(1) Authors of:\n\n{item}\n\n(ii) films,", section="Article 4")
+    assert by_text[item].adjust == pytest.approx(-E.FRAGMENT_PENALTY) and E.FRAGMENT_PENALTY > 0
+    assert by_text[rule].adjust == 0.0
+    # An item that is a whole sentence is no fragment.
+    whole = _gathered("What is an invention?", "(a) The term “invention” means invention or discovery.", section="§ 100")
+    assert [q.adjust for q in whole.values()] == [0.0]
+
+
 @pytest.mark.slow
 def test_the_chatbot_question_quotes_the_obligation_not_its_exception(everything: Assistant) -> None:
     a = everything.ask("What transparency obligations apply to chatbots under the AI Act?")

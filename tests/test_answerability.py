@@ -83,6 +83,7 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert carries("fines of up to EUR 15 000 000", "amount")
     # "Who" is answered by a class of persons too ("any 1 of the individuals who invented…"), not only by a named body.
     assert answer_type("Who counts as a joint inventor?") == "agent"
+    assert answer_type("How does the copyright term compare between Japan and the US?") == "duration"
     assert carries("The terms “joint inventor” and “coinventor” mean any 1 of the individuals who invented the subject matter.", "agent")
     assert carries("Each person who made a contribution shall sign the oath.", "agent")
     assert not carries("The application shall include a specification and a claim.", "agent")

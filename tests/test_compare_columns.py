@@ -79,6 +79,17 @@ def test_a_document_far_below_the_best_is_left_out() -> None:
     assert _docs(ev, column_quotes(ev, [ev.quotes[0]], INFOS, limit=3, question="May works be mined?")) == ["comment"]
 
 
+def test_a_document_is_quoted_by_a_sentence_stating_what_the_question_asks_for() -> None:
+    # "How long…" asks for a period: the act's second sentence states one, its best one does not.
+    texts = {0: "This Act applies to works of foreign authors.", 1: "The copyright shall endure for seventy years after the death of the author."}
+    ev = _evidence([("act", 0.50, 0.40), ("act", 0.45, 0.40)], texts)
+    picked = column_quotes(ev, [], INFOS, limit=1, question="How long does copyright last?")
+    assert [ev.text(q) for q in picked] == [texts[1]]
+    # A question asking for nothing in particular gets the best sentence.
+    picked = column_quotes(ev, [], INFOS, limit=1, question="What does the act say about foreign authors?")
+    assert [ev.text(q) for q in picked] == [texts[0]]
+
+
 def test_primary_law_is_told_by_the_catalog_kind() -> None:
     assert [is_primary(INFOS[d]) for d in ("act", "ruling", "faint", "comment")] == [True, True, True, False]
     assert not is_primary(None) and not is_primary(_info("x", ""))

@@ -44,7 +44,7 @@ _QUESTION_TYPES = (
     ),
     (
         "duration",
-        r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\bhow many (?:years|months|days|weeks)\b",
+        r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\b(?:copyright|protection) (?:term|period)\b|\bhow many (?:years|months|days|weeks)\b",
     ),
     ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b"),
     (

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from .answerability import answer_type, carries
 from .errors import IpqaError, UnknownDocumentError
 from .holdings import MAX_HOLDINGS, holdings
 from .prompts import EMPTY_QUESTION, NOTHING_FOR
@@ -174,6 +175,7 @@ DOCUMENT_FLOOR = 0.6
 # with their gold quoted: 15/56 without, 21/56 with (a single search 2x/3x/4x deeper: 19/22/21, but it drops the first
 # passages of the shallow one: Article 30-4 for the text-and-data-mining question).
 COLUMN_DEPTH = 3
+TYPED_DEPTH = 5
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -198,9 +200,16 @@ def column_quotes(
         doc = evidence.hits[q.hit_index].passage.doc_id
         return infos[doc].work_id if doc in infos else doc
 
+    # Each work's best sentence; for a question asking for a period, a date, an amount… its best one that states one,
+    # among its TYPED_DEPTH best (answerability.choose does the same for the whole answer).
+    kind = answer_type(question)
     best: dict[str, Quote] = {}
+    seen: dict[str, int] = {}
     for q in evidence.quotes:  # best first
-        best.setdefault(work(q), q)
+        w = work(q)
+        seen[w] = seen.get(w, 0) + 1
+        if w not in best or (kind and seen[w] <= TYPED_DEPTH and not carries(evidence.text(best[w]), kind) and carries(evidence.text(q), kind)):
+            best[w] = q
     top_meaning = max(q.semantic for q in evidence.quotes)
     own_script = bool(_CJK.search(question))
 

@@ -84,6 +84,13 @@ def test_answer_types_and_what_sentences_carry() -> None:
     # "Who" is answered by a class of persons too ("any 1 of the individuals who invented…"), not only by a named body.
     assert answer_type("Who counts as a joint inventor?") == "agent"
     assert answer_type("How does the copyright term compare between Japan and the US?") == "duration"
+    # What a law is for is answered by its purpose clause, in any of the three languages.
+    assert answer_type("What is the goal of Japan's anti-camcording law?") == answer_type("著作権法の目的は何ですか。") == "purpose"
+    assert answer_type("Is copying for the purpose of data mining allowed?") == ""
+    assert carries("この法律は、…文化の発展に寄与することを目的とする。", "purpose")
+    assert carries("为了保护文学、艺术和科学作品作者的著作权，……，根据宪法制定本法。", "purpose")
+    assert carries("The objectives of this Treaty are to:", "purpose")
+    assert not carries("次の各号のいずれかに該当する著作物は、この章の規定による権利の目的となることができない。", "purpose")
     assert carries("The terms “joint inventor” and “coinventor” mean any 1 of the individuals who invented the subject matter.", "agent")
     assert carries("Each person who made a contribution shall sign the oath.", "agent")
     assert not carries("The application shall include a specification and a claim.", "agent")

@@ -52,6 +52,12 @@ _QUESTION_TYPES = (
         r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b",
     ),
     ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
+    # What a law is for: its purpose clause ("The purpose of this Act is…", "…を目的とする。", "为了…，制定本法。").
+    (
+        "purpose",
+        r"^\s*what (?:is|are|was|were) (?:the )?(?:main |stated |overall )?(?:purpose|goal|aim|objective)s?\b|\bwhat (?:purpose|goal|aim|objective)s?\b|"
+        r"\bwhat does .{0,60}\b(?:aim|seek)s? to\b|目的は|目的是|的目的|立法目的|目的とは",
+    ),
     ("place", r"^\s*where\b|\bin which (?:city|country|place)\b|\bseat of\b|\bheadquartered\b"),
     (
         "agent",
@@ -104,6 +110,11 @@ _AGENT = re.compile(
     r"Organization|Organisation|Administration|Department|Ministry|Minister|judge|court|author|provider|deployer|authority|authorities|"
     r"individuals?|persons?|[A-Z][a-z]+ [A-Z][a-z]+)\b"
 )
+_PURPOSE = re.compile(
+    r"を目的とする|目的とする。|制定本(?:法|办法|条例|规定)|\bpurposes? of this\b|\bobjectives? of (?:this|the present)\b|"
+    r"\bthis (?:Act|Regulation|Law|Treaty|Convention|Agreement|Directive) (?:aims|is intended|seeks)\b",
+    re.I,
+)
 _NEGATION = re.compile(r"\b(?:not|never|no|cannot|neither|nor)\b|n't\b", re.I)
 _PRESUPPOSING = re.compile(r"^\s*(?:why|how come|did|does|do|is|was|were|has|have|had|can|could|will|would|should|must)\b", re.I)
 
@@ -155,6 +166,8 @@ def carries(sentence: str, kind: str) -> bool:
         )
     if kind == "agent":
         return bool(_AGENT.search(text))
+    if kind == "purpose":
+        return bool(_PURPOSE.search(text))
     if kind == "penalty":
         return bool(re.search(r"罰金|拘禁刑|懲役|禁錮|科料|過料|罰則|に処する|に処し|\bfines?\b|\bimprisonment\b|\bpenalt", text, re.I))
     return True
@@ -532,6 +545,7 @@ _KIND_NAMES = {
     "place": "a place",
     "agent": "who does it",
     "penalty": "a penalty",
+    "purpose": "a purpose",
 }
 
 

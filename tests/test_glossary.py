@@ -159,3 +159,12 @@ def test_a_japanese_question_about_the_english_commentary_is_answered_from_it(ja
     # ... while a Japanese question about the Copyright Act still quotes the Japanese act, not an English text.
     result = japan.ask("著作権法の目的は何ですか")
     assert result.citations and all(c.doc_id == "jp-copyright-act-ja" for c in result.citations), result.text
+
+
+def test_general_legal_vocabulary_reaches_the_japanese_and_chinese_texts() -> None:
+    ja = translations("Under Japanese law, may authors object to modifications of a work's title?")
+    assert {"改変", "題号"} <= set(ja)
+    assert "中小企業" in translations("Does Japan support small businesses in IP litigation?") and "訴訟" in translations(
+        "Does Japan support small businesses in IP litigation?"
+    )
+    assert "故意" in translations("Are damages higher for willful infringement in China?")

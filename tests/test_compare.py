@@ -188,6 +188,10 @@ def test_a_question_comparing_jurisdictions_gets_one_filter_per_jurisdiction(sma
     assert comparison_filters(PROGRAMS, infos) == []
     assert comparison_filters("How does the WIPO Copyright Treaty treat computer programs?", infos) == []
     assert comparison_filters("How do Japan and Korea treat computer programs?", infos) == []
+    # Works of one jurisdiction are compared work by work when the question asks for a comparison, not when one names the other.
+    works = "Compare the WIPO Copyright Treaty and the Phonograms Convention on copying."
+    assert sorted(comparison_filters(works, infos), key=str) == sorted([Filters((), (WCT,)), Filters((), (PHONOGRAMS,))], key=str)
+    assert comparison_filters("Does the WIPO Copyright Treaty follow the Phonograms Convention on copying?", infos) == []
 
 
 def test_a_comparison_in_the_chat_is_answered_column_by_column(small: Assistant) -> None:

@@ -294,6 +294,9 @@ def answer_column(
 # -- a question that compares jurisdictions, asked in the chat -------------------------------------------------------
 
 
+_COMPARES = re.compile(r"\b(?:compare[sd]?|comparison|differ|differs|difference|differences|versus|vs\.?|respectively)\b|比較|違い|比较|区别|不同", re.I)
+
+
 def comparison_filters(question: str, infos: Mapping[str, SourceInfo]) -> list[Filters]:
     """One filter per jurisdiction a question compares ("How do China and the US treat…", "China's Copyright Law and the
     Berne Convention"): the jurisdictions it names and those of the documents it names, when they are two or more the
@@ -306,6 +309,11 @@ def comparison_filters(question: str, infos: Mapping[str, SourceInfo]) -> list[F
     found = [j for j in named_jurisdictions(question) if j in held] + [infos[d].jurisdiction for d in named if infos[d].jurisdiction]
     # In the order the question names them ("Japan and China": Japan's column first).
     codes = sorted(dict.fromkeys(found), key=lambda j: m.start() if j in JURISDICTION_RES and (m := JURISDICTION_RES[j].search(question)) else len(question))
+    works = list(dict.fromkeys(infos[d].work_id for d in named))
+    if len(codes) < 2 and len(works) >= 2 and _COMPARES.search(question):
+        # Works of one jurisdiction compared ("Compare the rules on formalities in the Berne Convention and the WPPT"):
+        # a column per work, each with all its renditions.
+        return [Filters((), tuple(sorted(d for d, i in infos.items() if i.work_id == w))) for w in works]
     if len(codes) < 2:
         return []
     out = []

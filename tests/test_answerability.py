@@ -87,6 +87,11 @@ def test_answer_types_and_what_sentences_carry() -> None:
     # What a law is for is answered by its purpose clause, in any of the three languages.
     assert answer_type("What is the goal of Japan's anti-camcording law?") == answer_type("著作権法の目的は何ですか。") == "purpose"
     assert answer_type("Is copying for the purpose of data mining allowed?") == ""
+    # Japanese and Chinese questions ask for a date or a body too; a body is named in their own words.
+    assert answer_type("《生成式人工智能服务管理暂行办法》自何时起施行？") == "date"
+    assert answer_type("在中国著作权法中，谁被推定为作品的作者？") == answer_type("知的財産戦略本部の本部長は誰ですか。") == "agent"
+    assert carries("在作品上署名的自然人、法人或者非法人组织为作者。", "agent")
+    assert carries("本部長は、内閣総理大臣をもって充てる。", "agent")
     assert carries("この法律は、…文化の発展に寄与することを目的とする。", "purpose")
     assert carries("为了保护文学、艺术和科学作品作者的著作权，……，根据宪法制定本法。", "purpose")
     assert carries("The objectives of this Treaty are to:", "purpose")

@@ -46,7 +46,7 @@ _QUESTION_TYPES = (
         "duration",
         r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\b(?:copyright|protection) (?:term|period)\b|\bhow many (?:years|months|days|weeks)\b",
     ),
-    ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b"),
+    ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b|何时|什么时候|哪一天|何年何月|いつから|いつ"),
     (
         "amount",
         r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b",
@@ -61,7 +61,8 @@ _QUESTION_TYPES = (
     ("place", r"^\s*where\b|\bin which (?:city|country|place)\b|\bseat of\b|\bheadquartered\b"),
     (
         "agent",
-        r"^\s*who\b|\bwhom\b|\bwhich (?:body|authority|organi[sz]ation|office|agency|court|judge|person|entity|institution|minister|committee)(?:s|es)?\b",
+        r"^\s*who\b|\bwhom\b|\bwhich (?:body|authority|organi[sz]ation|office|agency|court|judge|person|entity|institution|minister|committee)(?:s|es)?\b|"
+        r"谁|哪个(?:机关|部门|机构)|什么(?:机关|部门|机构)|誰|どの(?:機関|組織|大臣|者)",
     ),
 )
 _NUMWORD = {
@@ -108,7 +109,7 @@ _PLACE = re.compile(rf"\b(?:{_PLACES})\b")
 _AGENT = re.compile(
     r"\b(?:Commission|Office|Director General|Board|Committee|Court|Assembly|Bureau|Register|Registrar|Secretariat|Council|Parliament|"
     r"Organization|Organisation|Administration|Department|Ministry|Minister|judge|court|author|provider|deployer|authority|authorities|"
-    r"individuals?|persons?|[A-Z][a-z]+ [A-Z][a-z]+)\b"
+    r"individuals?|persons?|[A-Z][a-z]+ [A-Z][a-z]+)\b|自然人|法人|组织|机关|部门|人民法院|国务院|者|機関|大臣|本部|裁判所|内閣|庁"
 )
 _PURPOSE = re.compile(
     r"を目的とする|目的とする。|制定本(?:法|办法|条例|规定)|\bpurposes? of this\b|\bobjectives? of (?:this|the present)\b|"

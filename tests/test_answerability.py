@@ -65,6 +65,9 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("What royalty rate applies to streaming?") == "amount"
     assert answer_type("Which ministers attended the meeting?") == "agent"
     assert answer_type("What does the budget chapter say?") == ""
+    # An amount asked for with a few words between ("what concrete anti-piracy budget", "WIPO's annual budget").
+    assert answer_type("What concrete anti-piracy budget did Japan pledge?") == answer_type("What is WIPO's annual budget?") == "amount"
+    assert answer_type("What does the Act say about the fee for a licence?") == ""
     # A headquarters is a body, not a place; a penalty may be a prison term, not only an amount.
     assert answer_type("Who chairs the AI Strategic Headquarters?") == "agent"
     assert answer_type("Can the Strategic Headquarters require reports?") == ""

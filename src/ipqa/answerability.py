@@ -49,7 +49,8 @@ _QUESTION_TYPES = (
     ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b|何时|什么时候|哪一天|何年何月|いつから|いつ"),
     (
         "amount",
-        r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b",
+        r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b|"
+        r"\bwhat\b(?:\s+(?:is|was|are|were)\b)?(?:\s+(?!the\b|a\b|of\b|for\b|to\b|in\b)[\w'’-]+){1,3}\s+(?:budget|fee|royalty rate|price|cost)s?\b",
     ),
     ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
     # What a law is for: its purpose clause ("The purpose of this Act is…", "…を目的とする。", "为了…，制定本法。").

@@ -68,6 +68,8 @@ def test_answer_types_and_what_sentences_carry() -> None:
     # An amount asked for with a few words between ("what concrete anti-piracy budget", "WIPO's annual budget").
     assert answer_type("What concrete anti-piracy budget did Japan pledge?") == answer_type("What is WIPO's annual budget?") == "amount"
     assert answer_type("What does the Act say about the fee for a licence?") == ""
+    assert answer_type("违反本办法的提供者最高会被罚款多少元？") == "amount" and answer_type("有多少家企业完成了备案？") == "number"
+    assert answer_type("中国著作权法中自然人作品的保护期是多久？") == "duration"
     # A headquarters is a body, not a place; a penalty may be a prison term, not only an amount.
     assert answer_type("Who chairs the AI Strategic Headquarters?") == "agent"
     assert answer_type("Can the Strategic Headquarters require reports?") == ""

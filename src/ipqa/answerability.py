@@ -44,15 +44,16 @@ _QUESTION_TYPES = (
     ),
     (
         "duration",
-        r"どのくらいの期間|何年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\b(?:copyright|protection) (?:term|period)\b|\bhow many (?:years|months|days|weeks)\b",
+        r"どのくらいの期間|何年|多久|多长时间|多少年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\b(?:copyright|protection) (?:term|period)\b|\bhow many (?:years|months|days|weeks)\b",
     ),
     ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b|何时|什么时候|哪一天|何年何月|いつから|いつ"),
     (
         "amount",
         r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b|"
-        r"\bwhat\b(?:\s+(?:is|was|are|were)\b)?(?:\s+(?!the\b|a\b|of\b|for\b|to\b|in\b)[\w'’-]+){1,3}\s+(?:budget|fee|royalty rate|price|cost)s?\b",
+        r"\bwhat\b(?:\s+(?:is|was|are|were)\b)?(?:\s+(?!the\b|a\b|of\b|for\b|to\b|in\b)[\w'’-]+){1,3}\s+(?:budget|fee|royalty rate|price|cost)s?\b|"
+        r"多少(?:元|钱)|(?:罚款|赔偿)(?:多少|数额是)|いくら|何円",
     ),
-    ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b"),
+    ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b|多少(?:个|项|次|名|人|家|部)|几(?:个|项|次|名|家)|いくつ|何(?:人|件|回|か国|カ国)"),
     # What a law is for: its purpose clause ("The purpose of this Act is…", "…を目的とする。", "为了…，制定本法。").
     (
         "purpose",

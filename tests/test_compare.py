@@ -211,3 +211,9 @@ def test_a_comparison_in_the_chat_is_answered_column_by_column(small: Assistant)
     whole = [h for h in result.hits if not h.via]
     assert whole and all(h.via in ("", "provision", "column") for h in result.hits)
     assert any(h.via == "column" for h in result.hits)
+
+
+def test_a_follow_up_naming_one_jurisdiction_is_no_comparison(small: Assistant) -> None:
+    first = "How does the WIPO Copyright Treaty treat computer programs?"
+    follow = small.ask("And what about Japan?", history=[(first, small.ask(first).text)])
+    assert not any(h.via == "column" for h in follow.hits)

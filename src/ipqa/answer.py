@@ -40,10 +40,12 @@ def answer(
     query, evidence, infos = evidence_for(question, store=store, embedder=embedder, settings=settings, history=history, filters=filters, top_k=top_k)
     result = compose(question, query, evidence, infos, settings, store=store, embedder=embedder)
     # A question comparing jurisdictions ("How do China and the US treat…") is answered column by column, as `ipqa
-    # compare` does: one search of both ranks one side's passages above all of the other's.
+    # compare` does: one search of both ranks one side's passages above all of the other's. What is compared is what
+    # this question names (a follow-up naming one country is no comparison with the one asked about before); the
+    # columns search with the follow-up's context, as the whole answer did.
     chosen = filters and (filters.jurisdictions or filters.doc_ids)
-    if result.kind == ANSWERED and not chosen and not top_k and (columns := comparison_filters(query, infos)):
-        result = answer_across(question, result, columns, infos, store=store, embedder=embedder, settings=settings)
+    if result.kind == ANSWERED and not chosen and not top_k and (columns := comparison_filters(question, infos)):
+        result = answer_across(query, result, columns, infos, store=store, embedder=embedder, settings=settings)
     return result
 
 

@@ -70,6 +70,16 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("What does the Act say about the fee for a licence?") == ""
     assert answer_type("违反本办法的提供者最高会被罚款多少元？") == "amount" and answer_type("有多少家企业完成了备案？") == "number"
     assert answer_type("中国著作权法中自然人作品的保护期是多久？") == "duration"
+
+
+def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -> None:
+    from ipqa.answerability import _STATE
+
+    for question in ("How many member states does WIPO have today?", "Will the EU postpone the AI Act's obligations?",
+                     "Which countries have ratified the treaty so far?", "映画盗撮防止法違反で実際に起訴された事例はありますか。"):
+        assert _STATE.search(question), question
+    for question in ("When will the GRATK treaty be reviewed?", "How long does copyright last for a work created today?"):
+        assert not _STATE.search(question), question
     # A headquarters is a body, not a place; a penalty may be a prison term, not only an amount.
     assert answer_type("Who chairs the AI Strategic Headquarters?") == "agent"
     assert answer_type("Can the Strategic Headquarters require reports?") == ""

@@ -402,10 +402,12 @@ class Judgement:
 
 
 FEATURES = ("similarity", "top_score", "top_semantic", "top_lexical", "type_needed", "type_missing", "named_doc", "coverage", "asks_state")
-# A question about the state of things now or later (statistics, who ratified so far, what a court will do): the
-# indexed texts are laws and decisions as written, so such questions are rarely answered by them.
+# A question about the state of things now or later (statistics, who ratified so far, "Will the EU postpone…"): the
+# indexed texts are laws and decisions as written, so such questions are rarely answered by them. Not "When will the
+# treaty be reviewed?" (the treaty says when), nor "a work created today" (the law's rule for it).
 _STATE = re.compile(
-    r"\b(?:so far|to date|today|currently|current|nowadays|latest|recent(?:ly)?|this year|next year|will|yet|in practice|actually|"
+    r"^\s*will\b|\b(?<!created )(?<!made )(?<!written )today\b|"
+    r"\b(?:so far|to date|currently|current|nowadays|latest|recent(?:ly)?|this year|next year|yet|in practice|actually|"
     r"statistics?|on appeal|how many \w+ (?:have|has|did))\b|これまで|現在|実際に|最新|今後|事例|目前|至今|迄今|现在|将来|将会|实际",
     re.I,
 )

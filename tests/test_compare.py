@@ -182,6 +182,11 @@ def test_a_question_comparing_jurisdictions_gets_one_filter_per_jurisdiction(sma
     # Named jurisdictions first, then those of named documents; a named document narrows its jurisdiction to itself.
     assert comparison_filters(ACROSS, infos) == [Filters(("JP",), ()), Filters((), (WCT,))]
     # One jurisdiction (or one the index lacks beside it) is no comparison.
+    # Two countries named apart are no comparison; joined by a conjunction, or with a comparing word, they are.
+    assert comparison_filters("Does a US developer need a representative in the EU?", INFOS) == []
+    assert len(comparison_filters("Who enforces the rules in China, and who supervises models in Japan?", INFOS)) == 2
+    assert len(comparison_filters("Does China limit exceptions the way Japan does?", INFOS)) == 2
+    assert len(comparison_filters("How do China's and Japan's statutes define a work?", INFOS)) == 2
     # Columns in the order the question names them.
     assert comparison_filters("How do Japan and China treat software?", INFOS) == [Filters(("JP",), ()), Filters(("CN",), ())]
     assert comparison_filters("How do China and Japan treat software?", INFOS) == [Filters(("CN",), ()), Filters(("JP",), ())]

@@ -220,6 +220,11 @@ def _bounded(name: str) -> str:
     return f"{left}{re.escape(name)}{right}"
 
 
+def mentions(question: str, info: SourceInfo) -> list[tuple[int, int]]:
+    """Where a question names a document: (start, end) of each mention of its names."""
+    return [m.span() for pattern in _name_patterns(info) for m in pattern.finditer(question)]
+
+
 def named_docs(question: str, infos: dict[str, SourceInfo]) -> set[str]:
     """Documents a question names explicitly ('Article 9 of the Berne Convention' -> Berne)."""
     out = set()

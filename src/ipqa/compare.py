@@ -294,14 +294,23 @@ def answer_column(
 # -- a question that compares jurisdictions, asked in the chat -------------------------------------------------------
 
 
-_COMPARES = re.compile(r"\b(?:compare[sd]?|comparison|differ|differs|difference|differences|versus|vs\.?|respectively)\b|比較|違い|比较|区别|不同", re.I)
+_COMPARES = re.compile(
+    r"\b(?:compare[sd]?|comparison|differ|differs|differently|difference|differences|versus|vs\.?|respectively|the way|unlike|similar(?:ly)?|"
+    r"same as)\b|比較|違い|比较|区别|不同",
+    re.I,
+)
+
+
+# What joins two names a question compares: a conjunction or a comma, then a few words ("China's Copyright Law and the
+# Berne Convention", "Japan, China and the US", "in China, and who supervises … in the EU", "中国和日本", "日本と中国").
+_JOINED = re.compile(r"(?:['’]s)?\s*(?:,|、|，|\band\b|\bor\b|\bversus\b|\bvs\.?|\bwith\b|和|与|及|跟|と|や|並びに)[^?？。]{0,60}", re.I)
 
 
 def comparison_filters(question: str, infos: Mapping[str, SourceInfo]) -> list[Filters]:
     """One filter per jurisdiction a question compares ("How do China and the US treat…", "China's Copyright Law and the
     Berne Convention"): the jurisdictions it names and those of the documents it names, when they are two or more the
     index holds. A jurisdiction with a named document is searched in that document (and its renditions); [] otherwise."""
-    from .catalog import named_docs
+    from .catalog import mentions, named_docs
     from .retrieve import JURISDICTION_RES, Filters, named_jurisdictions
 
     held = {i.jurisdiction for i in infos.values()}
@@ -316,6 +325,15 @@ def comparison_filters(question: str, infos: Mapping[str, SourceInfo]) -> list[F
         return [Filters((), tuple(sorted(d for d, i in infos.items() if i.work_id == w))) for w in works]
     if len(codes) < 2:
         return []
+    if not _COMPARES.search(question):
+        # Two countries named apart ("Does a US developer need a representative in the EU?", a Chinese question about
+        # Japan's law) are no comparison: their mentions must be joined ("Japan and China", "the EU AI Act or China's…").
+        where = {j: [m.span() for m in JURISDICTION_RES[j].finditer(question)] if j in JURISDICTION_RES else [] for j in codes}
+        for d in named:
+            where.setdefault(infos[d].jurisdiction, []).extend(mentions(question, infos[d]))
+        spans = sorted((s, e, j) for j, found_at in where.items() for s, e in found_at)
+        if not any(a[2] != b[2] and _JOINED.fullmatch(question[a[1] : b[0]]) for a, b in zip(spans, spans[1:])):
+            return []
     out = []
     for code in codes:
         docs = tuple(d for d in named if infos[d].jurisdiction == code)

@@ -309,7 +309,9 @@ _JOINED = re.compile(r"(?:['’]s)?\s*(?:,|、|，|\band\b|\bor\b|\bversus\b|\bv
 def comparison_filters(question: str, infos: Mapping[str, SourceInfo]) -> list[Filters]:
     """One filter per jurisdiction a question compares ("How do China and the US treat…", "China's Copyright Law and the
     Berne Convention"): the jurisdictions it names and those of the documents it names, when they are two or more the
-    index holds. A jurisdiction with a named document is searched in that document (and its renditions); [] otherwise."""
+    index holds, named together or with a comparing word. A jurisdiction with a named document is searched in that
+    document (and its renditions). With one jurisdiction, a comparing word and two or more named works: one filter per
+    work. [] for any other question."""
     from .catalog import mentions, named_docs
     from .retrieve import JURISDICTION_RES, Filters, named_jurisdictions
 

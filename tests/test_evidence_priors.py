@@ -238,3 +238,27 @@ def test_the_berne_term_question_reads_article_7_whole_and_quotes_its_rule(every
         (c.section, c.quote[:60]) for c in a.citations
     ]
     assert any(h.via == "provision" for h in a.hits)
+
+
+def test_an_item_cut_from_its_lead_in_by_a_passage_boundary_is_quoted_with_it() -> None:
+    from ipqa.answer import write
+    from ipqa.answerability import ANSWERED, Judgement, carries, stated
+    from ipqa.types import Passage
+
+    first = "**2** 次の各号のいずれかに該当する者は、五年以下の拘禁刑に処する。\n- 一 著作者人格権を侵害した者"
+    second = "- 二 リーチサイトを運営した者\n- 三 回避装置を譲渡した者"
+    p1 = Passage("p1", "doc", first, "Article 119", 0, len(first))
+    p2 = Passage("p2", "doc", second, "Article 119", len(first), len(first) + len(second))
+    ev = gather("リーチサイトの運営の罰則は？", [Hit(p2, 1.0)], {}, embedder=None, store=E._Neighbours([p1, p2]))
+    item = next(q for q in ev.quotes if "リーチサイト" in ev.text(q))
+    lead = ev.lead_of(item)
+    # The lead-in sits in the passage before, which joins the hits without sentences of its own.
+    assert lead is not None and ev.text(lead).startswith("**2** 次の各号") and ev.hits[lead.hit_index].via == "lead-in"
+    assert all(ev.hits[q.hit_index].via != "lead-in" for q in ev.quotes)
+    # What the item states includes its penalty, and the answer quotes both, the lead-in first.
+    assert carries(stated(ev, item), "penalty") and not carries(ev.text(item), "penalty")
+    answer = write("リーチサイトの運営の罰則は？", Judgement(ANSWERED, "", "", (item,)), ev, {})
+    assert [c.quote for c in answer.citations] == [ev.text(lead), ev.text(item)]
+    # An item with no lead-in before it (a list that opens its passage and its provision) is quoted alone.
+    alone = gather("リーチサイトの運営の罰則は？", [Hit(p2, 1.0)], {}, embedder=None, store=E._Neighbours([p2]))
+    assert all(alone.lead_of(q) is None for q in alone.quotes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from .answerability import Judgement, judge, mix
@@ -170,10 +170,10 @@ def write(question: str, judgement: Judgement, evidence: Evidence, infos: dict[s
     """The Answer for a judgement: refusal text, cited quotes, or the premise correction with its quote."""
     hits = evidence.hits
     if judgement.kind == ANSWERED:
-        citations, text = _write_up(judgement.quotes, hits, infos)
+        citations, text = _write_up(judgement.quotes, hits, infos, evidence.lead_of)
         return Answer(question, text, True, tuple(citations), hits, engine=engine)
     if judgement.kind == PREMISE_CONTRADICTED:
-        citations, text = _write_up(judgement.quotes, hits, infos)
+        citations, text = _write_up(judgement.quotes, hits, infos, evidence.lead_of)
         return Answer(question, f"{judgement.message} {text}", False, tuple(citations), hits, engine=engine, kind=PREMISE_CONTRADICTED, reason=judgement.reason)
     return Answer(question, judgement.message, False, (), hits, engine=engine, reason=judgement.reason)
 
@@ -196,10 +196,19 @@ def _parse_path(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _write_up(chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, SourceInfo]) -> tuple[list[Citation], str]:
+def _write_up(
+    chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, SourceInfo], lead_of: Callable[[Quote], Quote | None] | None = None
+) -> tuple[list[Citation], str]:
     """Group quotes by document, in rank order: 'Under X, Article N: “…” [1]'. A sentence that introduces a list is
-    quoted with its items (evidence.with_list); a chosen item inside that quote is not quoted again."""
-    extended = [with_list(hits[q.hit_index], q) for q in chosen]
+    quoted with its items (evidence.with_list); a chosen item inside that quote is not quoted again. A chosen item is
+    quoted with the sentence introducing its list (`lead_of`), which says what the items are for."""
+    led: list[Quote] = []
+    for q in chosen:
+        lead = lead_of(q) if lead_of is not None else None
+        if lead is not None and not any(o.hit_index == lead.hit_index and o.start < lead.end and lead.start < o.end for o in (*chosen, *led)):
+            led.append(lead)
+        led.append(q)
+    extended = [with_list(hits[q.hit_index], q) for q in led]
     chosen = [q for q in extended if not any(o is not q and _inside(q, o) for o in extended)]
     chosen = _one_per_provision(chosen, hits, infos)
     order: list[str] = []

@@ -448,7 +448,7 @@ def features_of(question: str, evidence: Evidence, chosen: Sequence[Quote], name
         "top_semantic": max((q.semantic for q in evidence.quotes), default=0.0),
         "top_lexical": max((q.lexical for q in evidence.quotes), default=0.0),
         "type_needed": float(bool(kind)),
-        "type_missing": float(bool(kind) and not any(carries(evidence.text(q), kind) for q in chosen)),
+        "type_missing": float(bool(kind) and not any(carries(stated(evidence, q), kind) for q in chosen)),
         "named_doc": float(bool(named)),
         "coverage": len(terms & seen) / len(terms) if terms else 0.0,
         "asks_state": float(bool(_STATE.search(question))),
@@ -565,12 +565,19 @@ def _holdings(infos: dict[str, SourceInfo], question: str) -> str:
     return "; ".join(names[:8]) + ("; …" if len(names) > 8 else "")
 
 
+def stated(evidence: Evidence, q: Quote) -> str:
+    """What a quote states: its sentence and, for a list item, the sentence introducing its list, which is quoted beside
+    it ("次の各号のいずれかに該当する者は、五年以下の拘禁刑…に処し" states the penalty for each of its items)."""
+    lead = evidence.lead_of(q)
+    return evidence.text(q) if lead is None else f"{evidence.text(lead)} {evidence.text(q)}"
+
+
 def choose(evidence: Evidence, limit: int, kind: str = "") -> list[Quote]:
     """Best sentences (a sentence carrying what the question asks for first), within 75% of the best score, at
     most two per passage, never the same provision of a work or the same span twice."""
     quotes = list(evidence.quotes)
     if kind:
-        typed = [q for q in quotes[:12] if carries(evidence.text(q), kind)]
+        typed = [q for q in quotes[:12] if carries(stated(evidence, q), kind)]
         quotes = typed + [q for q in quotes if q not in typed]
     if not quotes:
         return []

@@ -72,7 +72,7 @@ def collect(assistant: Assistant, questions: list[Question], cache: Path | None 
 def remix(ev: E.Evidence, lexical: float, semantic: float) -> E.Evidence:
     """The same candidates scored with another mix of words and meaning."""
     quotes = [replace(q, score=lexical * q.lexical + semantic * q.semantic + q.adjust) for q in ev.quotes]
-    return E.Evidence(ev.hits, tuple(sorted(quotes, key=lambda q: -q.score)))
+    return E.Evidence(ev.hits, tuple(sorted(quotes, key=lambda q: -q.score)), ev.leads, ev.starts)
 
 
 _MIN_SCORE = Settings().min_score

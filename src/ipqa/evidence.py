@@ -12,7 +12,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -60,10 +60,28 @@ class Evidence:
 
     hits: tuple[Hit, ...]
     quotes: tuple[Quote, ...]
+    # Hit index -> the sentence introducing the list its passage opens with, in the passage before it (a hit `via`
+    # "lead-in"): "次の各号のいずれかに該当する者は、…に処し" above items a chunk boundary cut from it.
+    leads: dict[int, Quote] = field(default_factory=dict)
+    # Hit index -> where the retrieved passage itself begins in its completed text (sentences before it came from the
+    # passage before, to complete one: what a citation of this hit may not quote).
+    starts: dict[int, int] = field(default_factory=dict)
 
     def text(self, q: Quote) -> str:
         """The sentence itself."""
         return self.hits[q.hit_index].passage.text[q.start : q.end]
+
+    def lead_of(self, q: Quote) -> Quote | None:
+        """The sentence introducing the list a quoted item belongs to (in its passage or the one before), or None."""
+        text = self.hits[q.hit_index].passage.text
+        if not _ITEM.match(text[q.start : q.end]):
+            return None
+        floor = self.starts.get(q.hit_index, 0)
+        for s, e in reversed([(s, e) for s, e in sentence_spans(text) if e <= q.start and s >= floor]):
+            if _ITEM.match(text[s:e]):
+                continue  # an earlier item of the same list
+            return replace(q, start=s, end=e) if _LEAD_IN.search(text[s:e]) or _INTRODUCES.search(text[s:e]) else None
+        return self.leads.get(q.hit_index)
 
     def doc_span(self, q: Quote) -> tuple[str, int, int]:
         """(doc_id, start, end) of a sentence in its document."""
@@ -266,6 +284,7 @@ def gather(
 
     `languages`: those of the documents the search was restricted to (retrieve.scope_languages)."""
     full, regions = complete(hits, store)
+    full, regions, leads = _list_leads(hits, full, regions, store)
     asks_exception = bool(_ASKS_EXCEPTION.search(question))
     found: list[tuple[int, int, int, set[str]]] = []
     seen: set[tuple[str, str]] = set()
@@ -332,7 +351,57 @@ def gather(
         Quote(i, s, e, mix[0] * lex + mix[1] * sim + adj, lex, sim, pre, adj)
         for (i, s, e, lex, adj), sim, pre in zip(rows, sims, premise, strict=True)
     ]
-    return Evidence(full, tuple(sorted(quotes, key=lambda q: -q.score)))
+    return Evidence(full, tuple(sorted(quotes, key=lambda q: -q.score)), leads, {i: r[0] for i, r in enumerate(regions) if r[0]})
+
+
+def _list_leads(
+    hits: Sequence[Hit], full: tuple[Hit, ...], regions: list[tuple[int, int]], store: Store | None
+) -> tuple[tuple[Hit, ...], list[tuple[int, int]], dict[int, Quote]]:
+    """For each hit whose passage opens with list items, the sentence introducing the list in the passages before it
+    (same document and provision, at most MAX_LEAD_STEPS back). Such a passage joins the hits (`via` "lead-in", no
+    candidate sentences of its own) so that the sentence can be quoted beside its items."""
+    leads: dict[int, Quote] = {}
+    if store is None:
+        return full, regions, leads
+    out, spans = list(full), list(regions)
+    for i, hit in enumerate(full):
+        text = hit.passage.text
+        first = next(((s, e) for s, e in sentence_spans(text) if e > regions[i][0]), None)
+        lo = regions[i][0]
+        if first is None or not _ITEM.match(text[first[0] : first[1]]) or text[lo : first[0]].strip() and not _only_items(text[lo : first[0]]):
+            continue
+        p = hits[i].passage
+        for _ in range(MAX_LEAD_STEPS):
+            p = store.adjacent(p.passage_id, -1)
+            if p is None or p.section != hits[i].passage.section:
+                break
+            found = None
+            for s, e in reversed(sentence_spans(p.text)):
+                if not _ITEM.match(p.text[s:e]):
+                    found = (s, e) if _LEAD_IN.search(p.text[s:e]) or _INTRODUCES.search(p.text[s:e]) else (-1, -1)
+                    break
+            if found is None:
+                continue  # items only: the list began further back
+            if found[0] >= 0:
+                # A passage already among the hits (perhaps completed, starting earlier) is quoted there: one passage
+                # id is one text in an answer.
+                k = next((k for k, h in enumerate(out) if h.passage.passage_id == p.passage_id), None)
+                shift = 0 if k is None else p.start - out[k].passage.start
+                if k is None:
+                    out.append(Hit(p, 0.0, via="lead-in"))
+                    spans.append((0, 0))
+                    k = len(out) - 1
+                if out[k].passage.text[found[0] + shift : found[1] + shift] == p.text[found[0] : found[1]]:
+                    leads[i] = Quote(k, found[0] + shift, found[1] + shift, 0.0)
+            break
+    return tuple(out), spans, leads
+
+
+MAX_LEAD_STEPS = 3
+
+
+def _only_items(text: str) -> bool:
+    return all(_ITEM.match(text[s:e]) for s, e in sentence_spans(text))
 
 
 def defined_term(sentence: str) -> str:
@@ -538,6 +607,7 @@ _ITEM = re.compile(
     r"^\s*(?:\(?(?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,3})\)|\d{1,3}\.(?!\d)|[-–•]\s+[一二三四五六七八九十百]*|（[一二三四五六七八九十百]+）|[一二三四五六七八九十百]+[、．])",
     re.I,
 )
+_INTRODUCES = re.compile(r"次の各号|次に掲げる|左の各号|下列|以下各项")
 _LIST_END = re.compile(r"[.。]\W*$")
 MAX_LIST_CHARS = 1500  # a list longer than this is quoted up to its last item that fits
 

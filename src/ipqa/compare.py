@@ -321,13 +321,14 @@ def comparison_filters(question: str, infos: Mapping[str, SourceInfo]) -> list[F
     # In the order the question names them ("Japan and China": Japan's column first).
     codes = sorted(dict.fromkeys(found), key=lambda j: m.start() if j in JURISDICTION_RES and (m := JURISDICTION_RES[j].search(question)) else len(question))
     works = list(dict.fromkeys(infos[d].work_id for d in named))
-    if len(codes) < 2 and len(works) >= 2 and _COMPARES.search(question):
+    compares = bool(_COMPARES.search(question))
+    if len(codes) < 2 and len(works) >= 2 and compares:
         # Works of one jurisdiction compared ("Compare the rules on formalities in the Berne Convention and the WPPT"):
         # a column per work, each with all its renditions.
         return [Filters((), tuple(sorted(d for d, i in infos.items() if i.work_id == w))) for w in works]
     if len(codes) < 2:
         return []
-    if not _COMPARES.search(question):
+    if not compares:
         # Two countries named apart ("Does a US developer need a representative in the EU?", a Chinese question about
         # Japan's law) are no comparison: their mentions must be joined ("Japan and China", "the EU AI Act or China's…").
         where = {j: [m.span() for m in JURISDICTION_RES[j].finditer(question)] if j in JURISDICTION_RES else [] for j in codes}

@@ -77,11 +77,10 @@ class Evidence:
         if not _ITEM.match(text[q.start : q.end]):
             return None
         floor = self.starts.get(q.hit_index, 0)
-        for s, e in reversed([(s, e) for s, e in sentence_spans(text) if e <= q.start and s >= floor]):
-            if _ITEM.match(text[s:e]):
-                continue  # an earlier item of the same list
-            return replace(q, start=s, end=e) if _LEAD_IN.search(text[s:e]) or _INTRODUCES.search(text[s:e]) else None
-        return self.leads.get(q.hit_index)
+        found = _lead_before(text, [(s, e) for s, e in sentence_spans(text) if e <= q.start and s >= floor])
+        if found is None:  # only items before it in its passage: the list began in the passage before
+            return self.leads.get(q.hit_index)
+        return replace(q, start=found[0], end=found[1]) if found[0] >= 0 else None
 
     def doc_span(self, q: Quote) -> tuple[str, int, int]:
         """(doc_id, start, end) of a sentence in its document."""
@@ -375,11 +374,7 @@ def _list_leads(
             p = store.adjacent(p.passage_id, -1)
             if p is None or p.section != hits[i].passage.section:
                 break
-            found = None
-            for s, e in reversed(sentence_spans(p.text)):
-                if not _ITEM.match(p.text[s:e]):
-                    found = (s, e) if _LEAD_IN.search(p.text[s:e]) or _INTRODUCES.search(p.text[s:e]) else (-1, -1)
-                    break
+            found = _lead_before(p.text, sentence_spans(p.text))
             if found is None:
                 continue  # items only: the list began further back
             if found[0] >= 0:
@@ -398,6 +393,16 @@ def _list_leads(
 
 
 MAX_LEAD_STEPS = 3
+
+
+def _lead_before(text: str, spans: Sequence[tuple[int, int]]) -> tuple[int, int] | None:
+    """Going back over `spans` of `text` past list items: the sentence introducing their list, (-1, -1) when the first
+    sentence before them introduces none, None when there are only items."""
+    for s, e in reversed(spans):
+        if _ITEM.match(text[s:e]):
+            continue  # an earlier item of the same list
+        return (s, e) if _LEAD_IN.search(text[s:e]) or _INTRODUCES.search(text[s:e]) else (-1, -1)
+    return None
 
 
 def _only_items(text: str) -> bool:

@@ -72,7 +72,8 @@ class Passage:
 @dataclass(frozen=True)
 class Hit:
     """A retrieved passage with its fused score and per-retriever ranks; `via` names how a passage that retrieval did not
-    rank came among the hits ("provision": another passage of a retrieved provision), '' for a retrieved one."""
+    rank came among the hits ("provision": another passage of a retrieved provision; "column": a side of a comparison's
+    own search; "lead-in": the passage holding the sentence that introduces a quoted item's list), '' for a retrieved one."""
 
     passage: Passage
     score: float

@@ -3,6 +3,8 @@ front matter of a statute (title block, an editor's description) scores lower th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import catalogued_index
 
@@ -262,3 +264,30 @@ def test_an_item_cut_from_its_lead_in_by_a_passage_boundary_is_quoted_with_it() 
     # An item with no lead-in before it (a list that opens its passage and its provision) is quoted alone.
     alone = gather("リーチサイトの運営の罰則は？", [Hit(p2, 1.0)], {}, embedder=None, store=E._Neighbours([p2]))
     assert all(alone.lead_of(q) is None for q in alone.quotes)
+
+
+# A list of items the chunker splits over several passages, the sentence introducing it in the first (Chroma in a temp
+# dir, the real chunker and store).
+_ITEMS = "\n".join(f"- {n} 第{n}号に掲げる行為として政令で定める方法により著作物等を公衆に提示し又は提供することを業として継続的に行つた者" for n in "一二三四五六七八九十")
+PIRACY_ACT = (
+    "# 海賊版対策法\n\n### 第一条\n\nこの法律は、海賊版による被害を防止することを目的とする。\n\n### 第二条\n\n"
+    "次の各号のいずれかに該当する者は、五年以下の拘禁刑若しくは五百万円以下の罰金に処する。\n"
+    + _ITEMS.replace("- 七 第七号に掲げる行為", "- 七 リーチサイトを運営し侵害著作物等の利用を容易にする行為")
+    + "\n"
+)
+PIRACY_CATALOG = '[[source]]\nid = "yy-act"\nfile = "yy-act.md"\ntitle = "海賊版対策法"\njurisdiction = "YY"\nkind = "statute"\nlanguage = "ja"\n'
+
+
+def test_a_penalty_stated_passages_before_its_item_answers_the_question(tmp_path: Path) -> None:
+    a = catalogued_index(tmp_path, {"yy-act.md": PIRACY_ACT}, PIRACY_CATALOG)
+    passages = a.store.doc_passages("yy-act")
+    holder = next(p for p in passages if "リーチサイト" in p.text)
+    assert "次の各号" not in holder.text and holder.section == "Article 2 (第二条)"  # the item's passage lacks its lead-in
+    result = a.ask("リーチサイトを運営した者の罰則は？")
+    # Answered (the penalty is stated by the lead-in, not by the item), the lead-in quoted first, each quote verbatim.
+    assert result.kind == "answered", result.text
+    assert [c.quote.startswith("次の各号") for c in result.citations[:2]] == [True, False]
+    assert "リーチサイト" in result.citations[1].quote
+    stored = {p.passage_id: p for p in passages}
+    for c in result.citations:
+        assert stored[c.passage_id].text[c.quote_start : c.quote_end] == c.quote

@@ -18,6 +18,7 @@ from importlib import resources
 from .catalog import named_docs
 from .chunking import cn_number
 from .evidence import Evidence, Quote
+from .glossary import question_language
 from .lexical import ja_names, refs, tokenize
 from .premise import asked as yes_no_statement
 from .premise import negative, presupposition
@@ -30,7 +31,7 @@ from .prompts import (
     REFUSAL_NOT_IN_INDEX_JURISDICTION,
     REFUSAL_PREMISE_UNSUPPORTED,
 )
-from .retrieve import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions, section_refs
+from .retrieve import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions, section_refs, unread
 from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED, Hit, SourceInfo
 from .verify import THRESHOLD, missing_figures, support_score
 
@@ -516,11 +517,21 @@ def judge(
     limit = float(m["threshold"])  # type: ignore[arg-type]
     # Below the evidence floor (IPQA_MIN_SCORE) nothing retrieved is about the question, whatever the model would say:
     # the fitted model has seen few questions that far from every document.
-    if not chosen or p < limit or feats["similarity"] < min_similarity:
+    if not chosen or p < limit or _readable_similarity(question, hits, infos, feats["similarity"]) < min_similarity:
         if feats["type_missing"]:
             return Judgement(REFUSED, "no-answer-type", REFUSAL_NO_ANSWER_TYPE.format(kind=_KIND_NAMES[kind]), features=feats)
         return Judgement(REFUSED, "weak-evidence", REFUSAL, features=feats)
     return Judgement(ANSWERED, "", "", tuple(chosen), feats)
+
+
+def _readable_similarity(question: str, hits: Sequence[Hit], infos: dict[str, SourceInfo], similarity: float) -> float:
+    """The similarity the evidence floor compares: for an English question, that of the passages the English-only model
+    can read; when every hit is Japanese or Chinese the floor does not apply (their cosine says nothing, and BM25's
+    glossary terms found them), and the fitted model decides alone."""
+    if question_language(question) != "en":
+        return similarity
+    readable = [h.similarity or 0.0 for h in hits if h.passage.doc_id in infos and not unread(infos[h.passage.doc_id])]
+    return max(readable) if readable else 1.0
 
 
 def _misdated(question: str, named: set[str], infos: dict[str, SourceInfo], hits: Sequence[Hit]) -> int:

@@ -1,0 +1,99 @@
+"""An English question over a Japanese document: the English-only model cannot read Japanese, so its cosine neither ranks
+a Japanese passage, nor scores a Japanese sentence's meaning, nor counts for the evidence floor; BM25's glossary terms
+find the passage, and the sentence is weighed by its words (real store, deterministic embedder)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import catalogued_index
+
+from ipqa.answer import evidence_for
+from ipqa.answerability import judge
+from ipqa.api import Assistant
+from ipqa.evidence import gather
+from ipqa.retrieve import retrieve
+from ipqa.types import REFUSED
+
+JP_ACT = """# 知的財産振興法
+
+### 第一条
+
+この法律は、知的財産の創造及び活用に関する施策を推進し、もって国民経済の健全な発展に寄与することを目的とする。
+
+### 第二条
+
+国は、知的財産権に関する事件について、訴訟手続の一層の迅速化を図るために必要な施策を講ずるものとする。
+
+### 第三条
+
+政府は、毎年度、知的財産の活用の状況を国会に報告しなければならない。
+
+### 第四条
+
+地方公共団体は、国との適切な役割分担を踏まえて、知的財産の活用に関する施策を策定し、及び実施する。
+"""
+EN_NOTES = """Notes on Japanese courts.
+
+Japanese courts have become faster, and observers say the Japanese act is working well for companies.
+The notes end here and say nothing about procedure.
+"""
+CATALOG = """
+[[source]]
+id = "jp-act"
+file = "jp-act.md"
+title = "Intellectual Property Promotion Act"
+jurisdiction = "JP"
+kind = "statute"
+language = "ja"
+
+[[source]]
+id = "jp-notes"
+file = "jp-notes.txt"
+title = "Notes on Japanese courts"
+jurisdiction = "JP"
+kind = "article"
+"""
+QUESTION = "Does the Japanese act make IP lawsuits faster?"
+
+
+@pytest.fixture(scope="module")
+def japan(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return catalogued_index(tmp_path_factory.mktemp("japan"), {"jp-act.md": JP_ACT, "jp-notes.txt": EN_NOTES}, CATALOG)
+
+
+def test_japanese_passages_are_ranked_by_bm25_alone_and_keep_their_similarity(japan: Assistant) -> None:
+    hits = retrieve(QUESTION, store=japan.store, embedder=japan.embedder, settings=japan.settings)
+    japanese = [h for h in hits if h.passage.doc_id == "jp-act"]
+    assert japanese and all(h.dense_rank is None for h in japanese), "no dense rank for a passage the model cannot read"
+    assert all(h.similarity is not None for h in hits), "a hit only BM25 ranked gets its cosine from its stored vector"
+    best = next(h for h in japanese if "訴訟手続" in h.passage.text)
+    assert japanese[0] is best, "the glossary term (lawsuit -> 訴訟手続) decides among the Japanese passages"
+
+
+def test_a_japanese_question_keeps_its_dense_ranking(japan: Assistant) -> None:
+    hits = retrieve("知的財産に関する訴訟手続の迅速化", store=japan.store, embedder=japan.embedder, settings=japan.settings)
+    assert any(h.dense_rank is not None for h in hits if h.passage.doc_id == "jp-act")
+
+
+def test_a_japanese_sentence_is_weighed_by_its_words_not_by_the_cosine(japan: Assistant) -> None:
+    _, evidence, _ = evidence_for(QUESTION, store=japan.store, embedder=japan.embedder, settings=japan.settings)
+    quotes = {evidence.text(q): q for q in evidence.quotes}
+    statute = next(q for t, q in quotes.items() if "訴訟手続" in t)
+    notes = next(q for t, q in quotes.items() if t.startswith("Japanese courts have become faster"))
+    assert statute.semantic > 0.0, "a Japanese sentence's meaning score stands in for the unreadable cosine"
+    assert evidence.quotes[0] is statute, "the provision outranks the English sentence that merely shares the words"
+    assert notes.score < statute.score
+
+
+def test_the_evidence_floor_counts_only_passages_the_model_reads(japan: Assistant) -> None:
+    query, evidence, infos = evidence_for(QUESTION, store=japan.store, embedder=japan.embedder, settings=japan.settings)
+
+    def judged(doc_id: str):  # type: ignore[no-untyped-def]
+        hits = tuple(h for h in evidence.hits if h.passage.doc_id == doc_id)
+        return judge(QUESTION, query, gather(QUESTION, hits, infos, embedder=japan.embedder, store=japan.store), infos, min_similarity=0.99)
+
+    # Japanese hits only: their cosine says nothing, so the floor does not refuse; the model (and the rest) decides.
+    assert judged("jp-act").reason != "weak-evidence"
+    # The same floor still refuses when the English passages the model reads are all far from the question.
+    refused = judged("jp-notes")
+    assert refused.kind == REFUSED and refused.reason == "weak-evidence"

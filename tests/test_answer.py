@@ -20,6 +20,27 @@ def test_pdf_line_breaks_do_not_end_sentences_but_list_items_do() -> None:
     ]
 
 
+def test_a_line_wrapped_before_a_reference_continues_the_sentence_and_a_capitals_heading_ends_before_it() -> None:
+    # The GRATK treaty's text: the heading above the sentence, and a PDF line break before "Article 12".
+    text = (
+        "ARTICLE 17\nENTRY INTO FORCE\nThis Treaty shall enter into force three months after 15 eligible parties referred to in\n"
+        "Article 12 have deposited their instruments of ratification or accession.\n"
+        "B. THE COPIES USED TO BUILD A CENTRAL LIBRARY.\nAnthropic bought print books.\n"
+        "The duties are those laid down in\nArticle 53.\n"
+        "Article 54\nAuthorised representatives shall act."
+    )
+    got = [text[s:e] for s, e in sentence_spans(text)]
+    # Whole, and without its heading (a quote once began "ENTRY INTO FORCE\nThis Treaty…" and stopped at "referred to in").
+    assert got[0] == (
+        "This Treaty shall enter into force three months after 15 eligible parties referred to in\n"
+        "Article 12 have deposited their instruments of ratification or accession."
+    )
+    assert "B. THE COPIES USED TO BUILD A CENTRAL LIBRARY." in got and "Anthropic bought print books." in got
+    assert "The duties are those laid down in\nArticle 53." in got
+    # A line that starts a provision after a full stop still starts one.
+    assert "Authorised representatives shall act." in got
+
+
 def test_follow_ups_carry_the_previous_question_only_when_they_refer_back() -> None:
     history = [("What does the commentary say about Japan and WIPO?", "…")]
     assert contextual_query("What about piracy?", history).startswith("What does the commentary say")

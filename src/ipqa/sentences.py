@@ -34,6 +34,13 @@ _HEADING_LINE = re.compile(
     r"[ \t]*(?:(?:Article|ARTICLE|CHAPTER|SECTION|ANNEX|PART|TITLE)[ \t]+[0-9IVXLC]+[a-z]*(?:-[0-9]+)?(?:[ \t]+\([^)\n]{1,80}\))?"
     rf"|(?:附[ \t\u3000]*則)?第[{_CJK_NUM}0-9]+[条章節节款編编](?:の[{_CJK_NUM}]+)*(?:[ \t\u3000]*[（(][^）)\n]{{1,60}}[）)])?)[ \t\u3000]*"
 )
+# A PDF line that starts with a reference ("Article 12 have deposited…", "§ 107 of this title", "Article 53.") after a line that stopped
+# mid-sentence (on a lower-case word or a comma) continues that sentence: the layout wrapped it, no provision starts.
+_WRAPPED_REFERENCE = re.compile(r"[ \t]*(?:Article|§)[ \t]*\d[\w()\-]*(?:[.,;:][ \t]*$|,?[ \t]+[a-z])")
+_OPEN_LINE_END = re.compile(r"[a-z,]$")
+# A line of capitals alone ("ENTRY INTO FORCE", "B. THE COPIES USED TO BUILD A CENTRAL LIBRARY.") is a heading: the
+# sentence below it starts after it (else it would be quoted with its heading, or dropped with it as a title).
+_CAPITALS_LINE = re.compile(r"[ \t]*(?:[A-Z0-9]{1,4}\.[ \t]+)?[A-Z][A-Z’'\-]+(?:[ \t]+[A-Z’'\-]+)+\.?[ \t]*")
 _LONE_MARKER = re.compile(r"\s*\(?[0-9a-zA-Z]{1,4}\)?\.?")
 _TWELVE_WORDS = re.compile(r"(?:\S+\s+){11}\S")  # looks no further than the 12th word (str.split() would copy them all)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -51,13 +58,15 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if not _ABBREV.search(text[max(0, m.start() - 12) : m.start()]):
             cuts.add(m.end())
     cuts.update(cjk_sentence_ends(text))
-    pos = 0
+    pos, previous = 0, ""
     for line in text.split("\n"):
-        if pos and (not line.strip() or _LINE_START.match(line)):
+        wrapped = _WRAPPED_REFERENCE.match(line) is not None and _OPEN_LINE_END.search(previous.rstrip()) is not None
+        if pos and (not line.strip() or _LINE_START.match(line)) and not wrapped:
             cuts.add(pos)  # a blank line, or one that starts an item, a heading or a provision
-        if _HEADING_LINE.fullmatch(line):
+        if _HEADING_LINE.fullmatch(line) or _CAPITALS_LINE.fullmatch(line):
             cuts.add(pos + len(line))
         pos += len(line) + 1
+        previous = line
     spans = []
     ordered = sorted(cuts)
     for s, e in (strip_span(text, a, b) for a, b in zip(ordered, ordered[1:])):

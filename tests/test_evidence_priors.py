@@ -36,6 +36,10 @@ from ipqa.types import Hit
             "An “anonymous work” is a work on the copies or phonorecords of which no natural person is identified as author.",
             "anonymous work",
         ),
+        ("第三条 本法所称的作品，是指文学、艺术和科学领域内具有独创性并能以一定形式表现的智力成果，包括：", "作品"),
+        ("本法所称的技术措施，是指用于防止、限制未经权利人许可浏览、欣赏作品的有效技术、装置或者部件。", "技术措施"),
+        ("この法律において「著作物」とは、思想又は感情を創作的に表現したものをいう。", "著作物"),
+        ("第二条 利用生成式人工智能技术向中华人民共和国境内公众提供服务，适用本办法。", ""),
         ("Providers shall ensure that AI systems intended to interact directly with natural persons are designed so.", ""),
         ("The Director shall publish the notice referred to as “the Gazette” every week.", ""),
     ],
@@ -53,6 +57,14 @@ def test_a_definition_counts_only_when_the_question_uses_every_word_of_its_term(
     assert not defines("(d) The word “patentee” includes the successors in title.", set(tokenize("Who may own a patent?")))
     assert defines(literacy, set(tokenize("What does AI literacy mean?")))
     assert not defines(literacy, set(tokenize("What must AI providers do?")))  # one word of the term is not enough
+
+
+def test_an_english_question_prefers_the_chinese_definition_of_its_term() -> None:
+    # The question's 'work' is 作品 through the glossary: the sentence defining 作品 outranks one that merely uses it.
+    definer = "本法所称的作品，是指文学、艺术和科学领域内具有独创性的智力成果。"
+    other = "作品的登记办法由国务院另行规定。"
+    by_text = _gathered("What counts as a work under China's copyright law?", f"{other}\n\n{definer}", section="Article 3")
+    assert by_text[definer].score > by_text[other].score
 
 
 # -- both priors on a small catalogued statute --------------------------------------------------------------------------

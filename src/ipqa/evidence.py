@@ -314,7 +314,8 @@ def gather(
     rows: list[tuple[int, int, int, float, float]] = []
     contexts: dict[int, set[str]] = {}
     front: dict[int, bool] = {}
-    asked = set(tokenize(question)) | set(tokenize(rendering))  # the question's words, for the terms a sentence defines
+    # The question's words (and their glossary terms in the documents' languages), for the terms a sentence defines.
+    asked = set(tokenize(question)) | set(tokenize(rendering)) | set(tokenize(" ".join(extra)))
     words: list[float] = []  # each row's shared-word score before its priors
     for i, s, e, _ in found:
         p = full[i].passage
@@ -409,10 +410,21 @@ def _only_items(text: str) -> bool:
     return all(_ITEM.match(text[s:e]) for s, e in sentence_spans(text))
 
 
+# Chinese and Japanese definitions: "本法所称的作品，是指…" (China), "この法律において「著作物」とは、…" (Japan).
+_CJK_DEFINITION = re.compile(
+    r"\W*(?:第[〇一二三四五六七八九十百千]+条\s*)?(?:(?:本法|本办法|本条例|本规定)?所称(?:的)?([^，,。\s]{1,20})[，,]?是指|"
+    r"(?:この(?:法律|章|節|条)において)?「([^」]{1,30})」とは)"
+)
+
+
 def defined_term(sentence: str) -> str:
-    """The term a definition defines ("The term “inventor” means…" -> "inventor"); '' for any other sentence."""
+    """The term a definition defines ("The term “inventor” means…" -> "inventor", "本法所称的作品，是指…" -> "作品");
+    '' for any other sentence."""
     m = _DEFINITION.match(sentence)
-    return m.group(1) if m else ""
+    if m:
+        return m.group(1)
+    m = _CJK_DEFINITION.match(sentence)
+    return (m.group(1) or m.group(2)) if m else ""
 
 
 # A Japanese definitions article lists its terms as items: "- 一 著作物" on one line, "思想又は感情を…をいう。" below.

@@ -24,13 +24,14 @@ def test_a_line_wrapped_before_a_reference_continues_the_sentence_and_a_capitals
     # The GRATK treaty's text: the heading above the sentence, and a PDF line break before "Article 12".
     text = (
         "ARTICLE 17\nENTRY INTO FORCE\nThis Treaty shall enter into force three months after 15 eligible parties referred to in\n"
-        "Article 12 have deposited their instruments of ratification or accession.\n"
+        "Article 12 have deposited their instruments of ratification or accession.\n<<page 10>>\nGRATK/DC/7\npage 10\n"
         "B. THE COPIES USED TO BUILD A CENTRAL LIBRARY.\nAnthropic bought print books.\n"
         "The duties are those laid down in\nArticle 53.\n"
         "Article 54\nAuthorised representatives shall act."
     )
     got = [text[s:e] for s, e in sentence_spans(text)]
-    # Whole, and without its heading (a quote once began "ENTRY INTO FORCE\nThis Treaty…" and stopped at "referred to in").
+    # Whole, without its heading (a quote once began "ENTRY INTO FORCE\nThis Treaty…" and stopped at "referred to in") and
+    # without the page marker and running header below it.
     assert got[0] == (
         "This Treaty shall enter into force three months after 15 eligible parties referred to in\n"
         "Article 12 have deposited their instruments of ratification or accession."

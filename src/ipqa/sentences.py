@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 _CJK_NUM = "〇一二三四五六七八九十百千"
-# A Western sentence ends at . ! ? before a capital, quote, bracket or digit; a CJK one at 。；！？ outside brackets.
-_WESTERN_END = re.compile(r"[.!?][\"”’)]*(?=\s+[\"“‘(A-Z0-9§])")
+# A Western sentence ends at . ! ? before a capital, quote, bracket, digit or a page marker ("<<page 10>>" in a text
+# rendition of a PDF); a CJK one at 。；！？ outside brackets.
+_WESTERN_END = re.compile(r"[.!?][\"”’)]*(?=\s+(?:[\"“‘(A-Z0-9§]|<<page\b))")
 # In a court's opinion (PDF) a footnote marker follows the full stop: "…from the making of such a copy.6 Nor were the
 # copies…". The sentence ends after the marker (a word or a closing bracket before the stop: "547 n.21 (2023)" and
 # "section 1.2" end nothing).

@@ -94,6 +94,10 @@ def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -
     assert answer_type("What does Article 9 provide?") == ""
     assert carries("The term shall be the life of the author and fifty years after his death.", "duration")
     assert not carries("Article 7 of this Convention applies to works.", "duration")  # an article number is no period
+    # An act's number and year cite the act: no date ("When was the Basic Plan adopted?" is not answered by them).
+    assert not carries("in conjunction with the Basic Act on Science (Act No. 130, of 1995) and other laws.", "date")
+    assert not carries("独立行政法人通則法（平成十一年法律第百三号）第二条第一項に規定する独立行政法人をいう。", "date")
+    assert carries("This Act comes into effect on 1 June 2025.", "date")
     assert carries("The seat of the Organization shall be at Geneva.", "place")
     assert carries("fines of up to EUR 15 000 000", "amount")
     # "Who" is answered by a class of persons too ("any 1 of the individuals who invented…"), not only by a named body.

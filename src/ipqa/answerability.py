@@ -133,6 +133,8 @@ def answer_type(question: str) -> str:
 
 def _strip_refs(text: str) -> str:
     """Text without provision references, list markers and instrument numbers, whose digits are no figures."""
+    # An act's number and year ("Act No. 130, of 1995", "（平成十一年法律第百三号）") cite the act: no date or figure stated.
+    text = re.sub(r"\bNo\.\s*\d+,?\s+of\s+\d{4}\b|(?:明治|大正|昭和|平成|令和)[元〇一二三四五六七八九十]{1,3}年法律第[〇一二三四五六七八九十百千]+号", " ", text)
     text = re.sub(
         r"(?:articles?|arts?\.|recitals?|§{1,2}|sections?|secs?\.|annex|chapter|paragraphs?|points?|No\.)\s*[\dIVXLC]+[a-z]?(?:\(\w+\))*",
         " ",

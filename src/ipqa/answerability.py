@@ -21,7 +21,7 @@ from .evidence import Evidence, Quote
 from .glossary import question_language
 from .lexical import ja_names, refs, tokenize
 from .premise import asked as yes_no_statement
-from .premise import negative, presupposition, thing_asked
+from .premise import negative, presupposition
 from .prompts import (
     PREMISE_LEAD,
     REFUSAL,
@@ -510,11 +510,6 @@ def judge(
             return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
         if best is not None and premise.get("polarity", 1.0) and negative(taken) != negative(evidence.text(best)):
             return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (best,))
-    elif (thing := thing_asked(question)) and premise_support(thing, evidence, infos)[0] < THING_SUPPORT:
-        # "Which technical standard must Chinese providers use…?": nothing retrieved says they must use one. Refused, not
-        # corrected: what such a question takes for granted is vaguer than a stated premise (a figure in it, "Program
-        # 2025", is a name more often than a claim).
-        return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
     elif premise.get("yes_no", 0.0) and (ask := yes_no_statement(question)):
         support, best = premise_support(ask, evidence, infos)
         if support < premise["support_threshold"] and (against := _contradicting(ask, evidence, int(premise["top"]))) is not None:
@@ -684,10 +679,6 @@ def _overlap(statement: str, text: str) -> float:
 
 
 # Defaults; the fitted values (eval/train.jsonl) are in data/answerability.json under "premise".
-# The support a 'which X does Y do?' question's assumption needs: lower than a stated premise's (support_threshold),
-# since the sources may name the thing asked for otherwise. On train (13 such questions) the answerable ones had support
-# 0.43-0.83; below 0.40 were 4 unanswerable ones and no answerable one.
-THING_SUPPORT = 0.40
 PREMISE_DEFAULTS = {"support_threshold": THRESHOLD, "top": 3.0, "min_semantic": 0.45, "polarity": 1.0, "yes_no": 1.0}
 PREMISE_TOP = 3  # the contradicting sentence must be among the best few (tuned on eval/train.jsonl)
 PREMISE_MIN_SEMANTIC = 0.45

@@ -23,12 +23,6 @@ _IS_IT_TRUE = re.compile(
     re.I | re.S,
 )
 # A leading clause that the rest of the question builds on: "Since X, how …?", "Given that X, …".
-# "Which registration formalities does Berne require…?" asserts that Berne requires some: the thing asked for, put back
-# after what is said of it ("Berne require … registration formalities").
-_WHICH_THING = re.compile(
-    rf"^\s*(?:which|what)\s+(?P<thing>(?!{_AUX}\b)[\w'’-]+(?:\s+(?!{_AUX}\b)[\w'’-]+){{0,3}})\s+(?:does|do|did|must|should|shall|will)\s+(?P<rest>.+?)\??\s*$",
-    re.I | re.S,
-)
 _GIVEN = re.compile(
     r"^\s*(?:since|given that|because|now that|considering that|seeing that|as)\s+(?P<rest>[^,?]{12,}?),\s*(?P<ask>.+)$", re.I | re.S
 )
@@ -88,13 +82,6 @@ def presupposition(question: str) -> str:
     return ""
 
 
-def thing_asked(question: str) -> str:
-    """What a 'which / what X does Y do?' question takes for granted ('Which formalities does Berne require?' -> 'Berne
-    require formalities'); '' for other questions."""
-    m = _WHICH_THING.match(question.strip())
-    return _clean(f"{m.group('rest')} {m.group('thing')}") if m else ""
-
-
 def asked(question: str) -> str:
     """The statement a yes/no question asks about ('Does X require Y?' -> 'X require Y'); '' for other questions."""
     q = question.strip()
@@ -111,8 +98,8 @@ def asked(question: str) -> str:
 
 
 def statement(question: str) -> str:
-    """What a question asserts, or else what its yes/no form asks about or takes for granted ('' for other questions)."""
-    return presupposition(question) or asked(question) or thing_asked(question)
+    """What a question asserts, or else what its yes/no form asks about ('' for other questions)."""
+    return presupposition(question) or asked(question)
 
 
 _NEGATIVE = re.compile(

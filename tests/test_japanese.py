@@ -117,6 +117,19 @@ def test_headings_are_not_quoted_and_items_are() -> None:
     assert [english[s:e] for s, e in sentence_spans(english)] == ["The purpose of this Act is to promote research."]
 
 
+
+def test_a_chinese_list_item_on_its_own_line_is_a_piece_of_its_own() -> None:
+    # The Generative AI Measures put "（一）…；" on the line after "遵守以下规定：" with no blank line between: the lead-in and
+    # the first item were one quote, so the second item ("涉及知识产权的…") could not be told from them by its score.
+    text = "第七条 提供者应当依法开展训练数据处理活动，遵守以下规定：\n（一）使用具有合法来源的数据和基础模型；\n（二）涉及知识产权的，不得侵害他人依法享有的知识产权；"
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "第七条 提供者应当依法开展训练数据处理活动，遵守以下规定：",
+        "（一）使用具有合法来源的数据和基础模型；",
+        "（二）涉及知识产权的，不得侵害他人依法享有的知识产权；",
+    ]
+    inline = "本法所称的作品包括以下各类：（一）文字作品和口述作品；（二）音乐、戏剧和曲艺作品。"  # within a line: cut at full stops only, as before
+    assert [inline[s:e] for s, e in sentence_spans(inline)] == ["本法所称的作品包括以下各类：（一）文字作品和口述作品；", "（二）音乐、戏剧和曲艺作品。"]
+
 def _cjk_documents() -> list[str]:
     manifest = json.loads((SHARED / "manifest.json").read_text(encoding="utf-8"))
     return [e["file"] for e in manifest if e["id"].endswith(("-ja", "-zh")) or e["file"].endswith("-ja.xml")]

@@ -17,12 +17,12 @@ _WESTERN_END = re.compile(r"[.!?][\"”’)]*(?=\s+(?:[\"“‘(A-Z0-9§]|<<page
 # copies…". The sentence ends after the marker (a word or a closing bracket before the stop: "547 n.21 (2023)" and
 # "section 1.2" end nothing).
 _FOOTNOTE_END = re.compile(r"(?:(?<=[A-Za-z]{2})|(?<=[)\]”\"’]))[.!?][\"”’)]*\d{1,3}(?=\s+[\"“‘A-Z])")
-# A line break ends a sentence where a blank line, a list item, a heading or a provision follows; a single line break
+# A line break ends a sentence where a blank line, a list item (also a Chinese "（一）"), a heading or a provision follows; a single line break
 # (PDF layout) does not. Matched against each line on its own: a pattern run at every newline of the whole text cost
 # more per newline the longer the text (runs of blank lines were quadratic).
 _LINE_START = re.compile(
     r"[ \t]*(?:#|\(?[0-9a-zA-Z]{1,4}[.)]{1,2}(?:\s|$)|第|Article\b|§|[A-Z][A-Z .]{6,}$"
-    rf"|[０-９]{{1,3}}[ \t\u3000]|\*\*[0-9０-９]{{1,3}}\*\*|(?:-[ \t]+)?[{_CJK_NUM}]{{1,4}}(?:の[{_CJK_NUM}]{{1,3}})*[ \t\u3000])"
+    rf"|[０-９]{{1,3}}[ \t\u3000]|\*\*[0-9０-９]{{1,3}}\*\*|(?:-[ \t]+)?[{_CJK_NUM}]{{1,4}}(?:の[{_CJK_NUM}]{{1,3}})*[ \t\u3000]|（[{_CJK_NUM}]{{1,4}}）)"
 )
 # Brackets and quotation marks that hold CJK full stops; counted per line, so one stray bracket cannot swallow a passage.
 MAX_QUOTE_CHARS = 3000  # longest piece quoted as one sentence

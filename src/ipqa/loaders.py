@@ -21,6 +21,12 @@ _BLOCK_TAGS = {
     "p", "div", "li", "tr", "table", "tbody", "thead", "section", "article", "main", "aside", "blockquote",
     "pre", "dt", "dd", "dl", "ul", "ol", "figure", "figcaption", "hr", "body", "caption", "address",
 } | {f"h{i}" for i in range(1, 7)}
+# Page furniture marked by ARIA role or by class/id rather than by <nav>/<header>/<footer> (the CAC's page of China's
+# Generative AI Measures: <div class="top-nav">, <div class="header">, <div class="right-nav">): its link labels
+# ("首 页", "微信") became one-line passages that BM25 ranked above the articles for any question naming the measures.
+# A class or id counts when one of its words (split at - and _) is one of these.
+_FURNITURE_ROLES = {"navigation", "banner", "contentinfo", "search"}
+_FURNITURE_WORDS = {"nav", "navbar", "menu", "header", "footer", "breadcrumb", "breadcrumbs", "sidebar", "toolbar", "share"}
 # EUR-Lex marks structure with classes rather than <h*> tags.
 _CLASS_LEVELS = {"oj-doc-ti": 1, "oj-ti-section-1": 2, "oj-ti-grseq-1": 2, "oj-ti-art": 3, "oj-ti-section-2": 3, "oj-sti-art": 4}
 # The heading's text is taken to the line end and trimmed in Python: a lazy `(.+?)[ \t#]*$` backtracks
@@ -212,7 +218,7 @@ def _load_html(path: Path, html: str, warnings: tuple[str, ...]) -> Document:
         if isinstance(child, NavigableString):
             current.append(str(child))
             continue
-        if not isinstance(child, Tag) or child.name in _DROP_TAGS:
+        if not isinstance(child, Tag) or child.name in _DROP_TAGS or _furniture(child):
             continue
         if child.name == "br":
             flush()
@@ -247,6 +253,14 @@ def _load_html(path: Path, html: str, warnings: tuple[str, ...]) -> Document:
     if title:
         warnings = warnings + (f"title:{title}",)
     return Document(str(path), text, "html", headings=tuple(headings), warnings=warnings)
+
+
+def _furniture(tag: Tag) -> bool:
+    """Navigation, a banner, a footer or share buttons, by ARIA role or by a word of a class or id."""
+    if tag.get("role") in _FURNITURE_ROLES:
+        return True
+    names = [*tag.get_attribute_list("class"), tag.get("id") or ""]
+    return any(word in _FURNITURE_WORDS for name in names if isinstance(name, str) for word in re.split(r"[-_]", name.lower()))
 
 
 def _heading_level(tag: Tag) -> int:

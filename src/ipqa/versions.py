@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 # loaders.py and the loader modules it calls: the extracted text, headings, pages of a file.
-LOADERS = "2"  # 2: law XML (lawxml.py)
+LOADERS = "3"  # 2: law XML (lawxml.py); 3: HTML page furniture marked by role, class or id is dropped
 # chunking.py: passage boundaries, section labels, the passage meta (sub-provision paths).
 CHUNKER = "3"  # 2: Japanese 第N条のM / 項 / 号 / 附則 labels, bracket-aware CJK sentence ends; 3: **２** paragraphs
 # ingest.embed_text (the text the model embeds) and the metadata written beside each vector.

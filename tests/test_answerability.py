@@ -44,6 +44,17 @@ def test_a_japanese_title_names_its_document_without_spaces_around_it() -> None:
     assert "jp-copyright-act-ja" not in named_docs("What does the copyright law of China say?", INFOS)
 
 
+def test_a_short_title_after_another_countrys_name_names_no_document() -> None:
+    # 著作权法 / 著作権法 is the short title of China's act in Chinese and of Japan's in Japanese; after another country's
+    # name it is that country's copyright law, which a jurisdiction then scopes.
+    assert named_docs("日本著作权法是否允许为信息分析而使用作品？", INFOS) == set()
+    assert scoped_filters("日本著作权法是否允许为信息分析而使用作品？", Filters(), INFOS) == Filters(jurisdictions=("JP",))
+    assert named_docs("中国の著作権法では誰が著作者と推定されますか。", INFOS) == set()
+    assert named_docs("中国著作权法是否保护法律？", INFOS) == {"cn-copyright-law-2020-zh"}
+    assert named_docs("日本の著作権法第三十条の四は何を認めていますか", INFOS) == {"jp-copyright-act-ja"}
+    assert named_docs("Does the US Copyright Act match Japan's Copyright Act?", INFOS) >= {"jp-copyright-act-ja"}
+
+
 def test_a_named_jurisdiction_scopes_retrieval_unless_a_document_is_named() -> None:
     assert named_jurisdictions("Does China require labelling of AI-generated content?") == ["CN"]
     assert named_jurisdictions("What did Japan's minister ask WIPO to lead on?") == ["JP"]

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import ConfigError
+from .jurisdictions import JURISDICTION_RES
 from .types import Document, SourceInfo
 
 _FIELDS = {"id", "file", "sha256", "title", "short", "work", "publisher", "jurisdiction", "date", "kind", "url", "aliases", "language", "authoritative"}
@@ -229,8 +230,18 @@ def named_docs(question: str, infos: dict[str, SourceInfo]) -> set[str]:
     """Documents a question names explicitly ('Article 9 of the Berne Convention' -> Berne)."""
     out = set()
     for doc_id, info in infos.items():
-        for pattern in _name_patterns(info):
-            if pattern.search(question):
-                out.add(doc_id)
-                break
+        if any(not _of_another_place(question, m.start(), info.jurisdiction) for pattern in _name_patterns(info) for m in pattern.finditer(question)):
+            out.add(doc_id)
     return out
+
+
+_BEFORE_NAME = re.compile(r"(?:['’]s|の|的|\s)+$")
+
+
+def _of_another_place(question: str, start: int, jurisdiction: str) -> bool:
+    """Whether the name at `start` follows another jurisdiction's name: "日本著作权法" (Japan's copyright law, written in
+    Chinese) is not China's 著作权法, nor "中国の著作権法" Japan's 著作権法; a short title names its own country's act only."""
+    before = _BEFORE_NAME.sub("", question[max(0, start - 24) : start])
+    return any(
+        code != jurisdiction and any(m.end() == len(before) for m in pattern.finditer(before)) for code, pattern in JURISDICTION_RES.items()
+    )

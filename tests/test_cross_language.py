@@ -4,15 +4,20 @@ find the passage, and the sentence is weighed by its words (real store, determin
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import catalogued_index
+from test_sentence_vectors import CountingEmbedder
 
 from ipqa.answer import evidence_for
 from ipqa.answerability import judge
 from ipqa.api import Assistant
 from ipqa.evidence import gather
 from ipqa.retrieve import retrieve
-from ipqa.types import REFUSED
+from ipqa.types import REFUSED, Hit
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 
 JP_ACT = """# 知的財産振興法
 
@@ -97,3 +102,16 @@ def test_the_evidence_floor_counts_only_passages_the_model_reads(japan: Assistan
     # The same floor still refuses when the English passages the model reads are all far from the question.
     refused = judged("jp-notes")
     assert refused.kind == REFUSED and refused.reason == "weak-evidence"
+
+
+def test_an_english_question_encodes_no_japanese_sentence(japan: Assistant) -> None:
+    # Without stored sentence vectors (store=None) candidates are encoded at query time, a few per question: a Japanese
+    # one would be weighed by its words anyway, so an English question spends none of that budget on it.
+    infos = {d.doc_id: d.info for d in japan.store.docs()}
+    hits = [Hit(p, 1.0) for doc in ("jp-act", "jp-notes") for p in japan.store.doc_passages(doc)]
+    counting = CountingEmbedder(japan.settings)
+    gather(QUESTION, hits, infos, embedder=counting, store=None)
+    assert counting.query_texts and not any(_CJK.search(t) for t in counting.query_texts)
+    counting.query_texts.clear()
+    gather("知的財産に関する訴訟手続の迅速化", hits, infos, embedder=counting, store=None)
+    assert any(_CJK.search(t) for t in counting.query_texts), "a Japanese question's own sentences are still encoded"

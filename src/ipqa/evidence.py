@@ -471,7 +471,9 @@ def _meanings(
     if embedder is None or not n:
         return [0.0] * n, [0.0] * n
     found = _stored(full, rows, texts, store)
-    by_words = sorted((k for k in range(n) if k not in found), key=lambda k: -rows[k][3])
+    # An English question weighs a Japanese or Chinese sentence by its words alone (below): encoding one is wasted.
+    unread = set() if _CJK.search(question) else {k for k in range(n) if _CJK.search(texts[k])}
+    by_words = sorted((k for k in range(n) if k not in found and k not in unread), key=lambda k: -rows[k][3])
     per_hit: dict[int, int] = {}
     encode = set(by_words[:MAX_ENCODED])
     for k in by_words:

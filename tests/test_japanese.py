@@ -93,6 +93,15 @@ def test_japanese_is_tokenised_in_bigrams_with_kana() -> None:
     assert {"プロ", "ログ", "ai"} <= set(tokenize("ＡＩ法 プログラム"))  # katakana kept, full-width folded
 
 
+
+def test_small_kana_match_the_full_size_kana_of_older_statutes() -> None:
+    # Japan's Copyright Act (1970) writes "行つた者", "使つて"; a question writes "行った者", "使って".
+    statute = set(tokenize((SHARED / "jp-copyright-act-ja.md").read_text(encoding="utf-8")))
+    assert "行つ" in statute and "行っ" not in statute  # the Act has no small kana…
+    question = set(tokenize("映画の盗撮を行った者は処罰されますか。著作物を使ってよいか。"))
+    assert {"行つ", "使つ"} <= question  # …and the question's bigrams are the Act's
+    assert set(tokenize("ジャッジ")) == set(tokenize("ジヤツジ"))
+
 def test_japanese_full_stops_inside_brackets_do_not_end_a_sentence() -> None:
     text = (
         "この法律において、「人工知能関連技術」とは、技術をいう。\n"

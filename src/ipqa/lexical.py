@@ -16,6 +16,9 @@ from .chunking import ja_number
 # Latin words, and runs of CJK ideographs with Japanese kana (ー々〆 included): bigrammed below, as for Chinese.
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3005\u3006\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+", re.I)
 _HIRAGANA = re.compile(r"[\u3040-\u309f]+")
+# Japanese statutes enacted before 1988 write no small kana ("行つた", "使つて", "取扱い"), a question does ("行った"):
+# small kana are read as full-size on both sides, so "行っ" and "行つ" are one bigram.
+_FULL_SIZE_KANA = str.maketrans("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮ", "あいうえおつやゆよわアイウエオツヤユヨワ")
 # "Suppl. Article 1" (a supplementary provision's label) is not a reference to Article 1.
 _REF = re.compile(
     r"(?<!Suppl\. )(?P<kind>articles?|arts?\.|recitals?|§{1,2}|sections?|secs?\.|annex|chapter)\s*(?P<num>\d+[a-z]{0,6}(?:-\d+)?|[ivxlc]+\b)",
@@ -43,7 +46,7 @@ def refs(text: str) -> list[str]:
 
 
 # Bump when tokenize() changes: a saved BM25 index of another version is rebuilt, not misread.
-TOKENIZER_VERSION = "4"
+TOKENIZER_VERSION = "5"  # 5: small kana read as full-size (行った = 行つた)
 
 
 def stem(word: str) -> str:
@@ -64,6 +67,7 @@ def tokenize(text: str) -> list[str]:
     # A possessive names its owner: "Japan's" and "Japan’s" are the token "japan" (not "japan'", nor "japan" plus "s").
     for word in _WORD.findall(_POSSESSIVE.sub("", unicodedata.normalize("NFKC", text).lower())):
         if word[0] >= "\u3005":
+            word = word.translate(_FULL_SIZE_KANA)
             # Bigrams of hiragana alone are grammar (する, こと, ない): they match everywhere, so they are left out.
             grams = [word[i : i + 2] for i in range(max(1, len(word) - 1))]
             tokens.extend(g for g in grams if not _HIRAGANA.fullmatch(g))

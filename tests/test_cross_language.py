@@ -15,6 +15,7 @@ from ipqa.answerability import judge
 from ipqa.api import Assistant
 from ipqa.evidence import gather
 from ipqa.retrieve import retrieve
+from ipqa.store import Store
 from ipqa.types import REFUSED, Hit
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -115,3 +116,15 @@ def test_an_english_question_encodes_no_japanese_sentence(japan: Assistant) -> N
     counting.query_texts.clear()
     gather("知的財産に関する訴訟手続の迅速化", hits, infos, embedder=counting, store=None)
     assert any(_CJK.search(t) for t in counting.query_texts), "a Japanese question's own sentences are still encoded"
+
+
+def test_without_a_keyword_index_japanese_passages_are_still_found(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A BM25 index saved by another tokenizer version is not read until the next ingest rebuilds it; meanwhile an
+    # English question must still reach the Japanese act through the vectors (it found nothing at all before).
+    assistant = catalogued_index(tmp_path, {"jp-act.md": JP_ACT, "jp-notes.txt": EN_NOTES}, CATALOG)
+    saved = (assistant.store.dir / "bm25").resolve()
+    (saved / "version").write_text("stale")
+    store = Store(assistant.settings)
+    assert store.bm25 is None and not store.bm25_in_sync()
+    hits = retrieve(QUESTION, store=store, embedder=assistant.embedder, settings=assistant.settings)
+    assert any(h.passage.doc_id == "jp-act" for h in hits)

@@ -101,13 +101,16 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         [pid for pid in ranking if pid in passages and filters.allows(passages[pid].doc_id, infos[passages[pid].doc_id].jurisdiction)][:pool]
         for ranking in (bm25, bm25_en)
     )
-    if question_language(question) == "en":
+    if question_language(question) == "en" and store.bm25 is not None:
         # The English-only model cannot read a Japanese or Chinese passage: its cosine with an English question is noise
         # that outranked BM25's glossary-term matches in those documents (train: recall@k 0.774 -> 0.825). Such passages
         # keep their similarity (Hit.similarity) but are ranked by BM25 alone.
         ranked_dense = [pid for pid in dense if not unread(infos[passages[pid].doc_id])]
     else:
-        ranked_dense = list(dense)  # a Japanese or Chinese question's own-language vectors do help (train, ja: 0.83 vs 0.57 citation recall without)
+        # A Japanese or Chinese question's own-language vectors do help (train, ja: 0.83 vs 0.57 citation recall without).
+        # Without a keyword index (none saved, or one saved by another tokenizer version until the next ingest or
+        # `ipqa doctor --fix`), a noisy cosine still finds a Japanese passage, where nothing else would.
+        ranked_dense = list(dense)
     wanted = set(refs(question))
     scores: dict[str, float] = {}
     dense_rank = {pid: r for r, pid in enumerate(ranked_dense)}

@@ -217,3 +217,13 @@ def test_text_and_data_mining_compared_across_four_jurisdictions(everything: Ass
         assert cited & accepted, (label, sorted(cited))
     # The Japanese statute leads its column; the commentary, if quoted, follows it.
     assert groups["JP"].answer.citations[0].doc_id == "jp-copyright-act-ja"
+
+
+@pytest.mark.slow
+def test_a_column_asked_for_a_period_quotes_the_sentence_stating_it(everything: Assistant) -> None:
+    # The deeper column search buried Berne's Article 7(1) below the sentences searched for a period, and the Berne
+    # column was refused ("no retrieved passage states a period"); it now answers from what `ipqa ask` reads.
+    answer = everything.ask("Compare the copyright term for natural persons under China's Copyright Law and the Berne Convention.")
+    cited = {(c.doc_id, c.section) for c in answer.citations}
+    assert ("wipo-berne-convention", "Article 7(1)") in cited, sorted(cited)
+    assert any(c.doc_id == "cn-copyright-law-2020-zh" and c.section.startswith("Article 23") for c in answer.citations), sorted(cited)

@@ -278,6 +278,12 @@ def answer_column(
     else:
         query, evidence, infos = _deeper_evidence(question, store=store, embedder=embedder, settings=settings, filters=filters)
     judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations, min_similarity=settings.min_score)
+    if judgement.kind != ANSWERED and judgement.reason == "no-answer-type" and not top_k:
+        # The deeper search's further sentences can push the one that states the period or date asked for below the
+        # depth where a sentence of that type is looked for: the column then answers as `ipqa ask` would, from the
+        # passages a chat answer reads (Berne's Article 7(1) for "compare the copyright term … and the Berne Convention").
+        query, evidence, infos = evidence_for(question, store=store, embedder=embedder, settings=settings, filters=filters)
+        judgement = judge(question, query, evidence, infos, max_quotes=settings.max_citations, min_similarity=settings.min_score)
     if judgement.kind != ANSWERED:
         return write(question, judgement, evidence, infos)
     evidence, held = holdings(query, evidence, infos, store, embedder)

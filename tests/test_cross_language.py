@@ -13,7 +13,8 @@ from test_sentence_vectors import CountingEmbedder
 from ipqa.answer import evidence_for
 from ipqa.answerability import judge
 from ipqa.api import Assistant
-from ipqa.evidence import gather
+from ipqa.evidence import _units, coverage, gather, score_in_context, weights
+from ipqa.glossary import translations
 from ipqa.retrieve import retrieve
 from ipqa.store import Store
 from ipqa.types import REFUSED, Hit
@@ -128,3 +129,18 @@ def test_without_a_keyword_index_japanese_passages_are_still_found(tmp_path) -> 
     assert store.bm25 is None and not store.bm25_in_sync()
     hits = retrieve(QUESTION, store=store, embedder=assistant.embedder, settings=assistant.settings)
     assert any(h.passage.doc_id == "jp-act" for h in hits)
+
+
+def test_a_japanese_sentence_is_credited_with_each_concept_it_states_in_japanese() -> None:
+    question = "Which body draws up Japan's annual Intellectual Property Strategic Program?"
+    units = _units(question)
+    # The longest glossary name is one concept (not "program", the computer program, and the rest).
+    assert ({"intellectual", "property", "strategic", "program"}, ("推進計画", "知的財産推進計画")) in units
+    sentence = "知的財産戦略本部は、この章の定めるところにより、知的財産の創造、保護及び活用に関する推進計画を作成しなければならない。"
+    context = {"japan"}  # the act's own names (Japan's IP Basic Act)
+    w = weights(question + " " + " ".join(translations(question, frozenset(), frozenset({"ja"}))))
+    plain = score_in_context(sentence, w, context)
+    credited = coverage(sentence, units, context, weights(question))
+    assert credited > plain, (credited, plain)  # its Japanese bigrams are no longer measured against English words
+    assert coverage("この法律は、公布の日から施行する。", units, context, weights(question)) < credited
+    assert _units("知的財産推進計画は毎年見直されますか") == []  # a Japanese question reads Japanese sentences as before

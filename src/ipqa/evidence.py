@@ -18,7 +18,7 @@ import numpy as np
 
 from .catalog import named_docs
 from .embedding import Embedder
-from .glossary import english_rendering, translations
+from .glossary import concept_units, english_rendering, translations
 from .lexical import tokenize
 from .premise import statement
 from .retrieve import question_languages, section_refs
@@ -110,6 +110,35 @@ def score_in_context(sentence: str, weights: dict[str, float], context: set[str]
     if not focus:
         return covered
     return 0.5 * covered + 0.5 * sum(w for t, w in focus.items() if t in present) / sum(focus.values())
+
+
+def _units(question: str) -> list[tuple[set[str], tuple[str, ...]]]:
+    """The English question's content words grouped by glossary concept: a concept (its words, its CJK terms), then
+    each word no concept names (no CJK terms: only the document's or section's names can state it)."""
+    if _CJK.search(question):
+        return []  # a Japanese or Chinese question shares its sentences' own words
+    asked = weights(question)
+    out: list[tuple[set[str], tuple[str, ...]]] = []
+    named: set[str] = set()
+    # Longest names first: "Intellectual Property Strategic Program" is one concept, not "program" and the rest.
+    for words, cjk in sorted(concept_units(question), key=lambda u: -len(u[0])):
+        tokens = {t for t in tokenize(words) if t in asked} - named
+        if tokens:
+            out.append((tokens, cjk))
+            named |= tokens
+    out += [({t}, ()) for t in asked if t not in named]
+    return out
+
+
+def coverage(sentence: str, units: Sequence[tuple[set[str], tuple[str, ...]]], context: set[str], weights: dict[str, float]) -> float:
+    """Share of an English question's concepts a Japanese or Chinese sentence states in its own words (a glossary term),
+    or its document or section names, each weighed by its rarest word: the question's words read across languages,
+    concept by concept, so that the words a sentence in another language cannot share do not count against it twice."""
+    weighed = [(max(weights.get(t, 0.0) for t in tokens), tokens, cjk) for tokens, cjk in units]
+    total = sum(u[0] for u in weighed)
+    if not total:
+        return 0.0
+    return sum(wt for wt, tokens, cjk in weighed if any(t in sentence for t in cjk) or tokens <= context) / total
 
 
 def _with_prefixes(tokens: set[str], weights: dict[str, float]) -> set[str]:
@@ -311,6 +340,7 @@ def gather(
     # that question: such a sentence is also scored by the question's English rendering (glossary terms, Latin words).
     rendering = english_rendering(question)
     we = _rarity_weighted(weights(rendering), [t for *_, t in found]) if rendering else None
+    units = _units(question) if extra else []
     rows: list[tuple[int, int, int, float, float]] = []
     contexts: dict[int, set[str]] = {}
     front: dict[int, bool] = {}
@@ -338,6 +368,8 @@ def gather(
             lexical = max(lexical, score_in_context(p.text[s:e], wx, contexts[i]))
         if we is not None and not _CJK.search(p.text[s:e]):
             lexical = max(lexical, score_in_context(p.text[s:e], we, contexts[i]))
+        if units and _CJK.search(p.text[s:e]):
+            lexical = max(lexical, coverage(p.text[s:e], units, contexts[i], w))
         rows.append((i, s, e, lexical + prior, -penalty))
         # "This obligation shall not apply to…" speaks of the rule just before it: the words it shares with the question
         # are the rule's too, so the rule scores by them as well (and outranks its exception by the exception's penalty).

@@ -91,6 +91,21 @@ def translations(question: str, named_languages: frozenset[str] = frozenset(), s
     return list(dict.fromkeys(out))
 
 
+def concept_units(question: str) -> list[tuple[str, tuple[str, ...]]]:
+    """An English question's glossary concepts, each as (the English words that named it, its Japanese and Chinese
+    terms): what a Japanese or Chinese sentence can state of the question in its own words."""
+    if question_language(question) != "en":
+        return []
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for concept, (pattern, cjk) in zip(concepts(), _matchers()):
+        if concept.to_english_only or pattern is None or not cjk:
+            continue
+        found = [m.group() for m in pattern.finditer(question)]
+        if found:
+            out.append((" ".join(found), cjk))
+    return out
+
+
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
 
 

@@ -194,6 +194,17 @@ def test_a_rule_scores_by_the_words_of_the_exception_that_refers_back_to_it() ->
     assert alone[rule].lexical < alone[other].lexical
 
 
+
+def test_a_condition_is_no_exception() -> None:
+    # "Where intellectual property rights are involved, …" and "If the headquarters finds it necessary, it may request…"
+    # state the rule for a case; they were scored as exceptions and lost to sentences that merely shared words.
+    question = "What must providers ensure about intellectual property rights in training data?"
+    condition = "(2) Where intellectual property rights are involved, the intellectual property rights enjoyed by others shall not be infringed;"
+    exception = "However, this Article shall not apply to providers of research prototypes under intellectual property rights."
+    by_text = _gathered(question, f"{condition}\n\n{exception}", section="Article 7")
+    assert by_text[condition].adjust == 0.0
+    assert by_text[exception].adjust == pytest.approx(-E.EXCEPTION_PENALTY)
+
 def test_a_string_of_cited_authority_scores_lower() -> None:
     holding = "The training use of the books was a fair use under the statute."
     cite = "See Campbell v. Acuff-Rose Music, Inc., 510 U.S. 569, 577 (1994) (fair use of the books)."

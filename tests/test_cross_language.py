@@ -144,3 +144,13 @@ def test_a_japanese_sentence_is_credited_with_each_concept_it_states_in_japanese
     assert credited > plain, (credited, plain)  # its Japanese bigrams are no longer measured against English words
     assert coverage("この法律は、公布の日から施行する。", units, context, weights(question)) < credited
     assert _units("知的財産推進計画は毎年見直されますか") == []  # a Japanese question reads Japanese sentences as before
+
+
+def test_a_chinese_question_reads_japanese_passages_by_their_words_alone(japan: Assistant) -> None:
+    # The model reads neither language well enough to compare them: a Chinese question's cosine with a Japanese passage
+    # ranks nothing, nor does that of its English rendering (which only reaches English documents).
+    question = "日本知识产权法对诉讼程序的迅速化有什么规定？"
+    hits = retrieve(question, store=japan.store, embedder=japan.embedder, settings=japan.settings)
+    japanese = [h for h in hits if h.passage.doc_id == "jp-act"]
+    assert japanese and all(h.dense_rank is None for h in japanese)
+    assert any("訴訟手続" in h.passage.text for h in japanese)

@@ -92,8 +92,11 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         own = question_language(question)
         spoken = {i.work_id for i in infos.values() if i.language == own}
         places = {i.jurisdiction for i in infos.values() if i.language == own} | {"International"}
+        # And they are English rankings: a Japanese or Chinese passage they rank is ranked by noise (the English
+        # rendering of a Chinese question put Japan's AI Promotion Act above its Copyright Act's Article 30-4).
         dense_en, bm25_en = (
             [pid for pid in ranking if pid in passages and infos[passages[pid].doc_id].work_id not in spoken
+             and not unread(infos[passages[pid].doc_id])
              and (passages[pid].doc_id in named if named else bool(filters.jurisdictions) or infos[passages[pid].doc_id].jurisdiction in places)]
             for ranking in (dense_en, bm25_en)
         )
@@ -107,10 +110,12 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         # keep their similarity (Hit.similarity) but are ranked by BM25 alone.
         ranked_dense = [pid for pid in dense if not unread(infos[passages[pid].doc_id])]
     else:
-        # A Japanese or Chinese question's own-language vectors do help (train, ja: 0.83 vs 0.57 citation recall without).
-        # Without a keyword index (none saved, or one saved by another tokenizer version until the next ingest or
-        # `ipqa doctor --fix`), a noisy cosine still finds a Japanese passage, where nothing else would.
-        ranked_dense = list(dense)
+        # A Japanese or Chinese question's own-language vectors do help (train, ja: 0.83 vs 0.57 citation recall without),
+        # another CJK language's do not: a Chinese question's cosine with a Japanese passage is as much noise as an
+        # English one's. Without a keyword index (none saved, or one saved by another tokenizer version until the next
+        # ingest or `ipqa doctor --fix`), a noisy cosine still finds a passage, where nothing else would.
+        own = question_language(question)
+        ranked_dense = [pid for pid in dense if store.bm25 is None or not unread(i := infos[passages[pid].doc_id]) or i.language == own]
     wanted = set(refs(question))
     scores: dict[str, float] = {}
     dense_rank = {pid: r for r, pid in enumerate(ranked_dense)}

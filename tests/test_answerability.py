@@ -81,6 +81,10 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("What does the Act say about the fee for a licence?") == ""
     assert answer_type("违反本办法的提供者最高会被罚款多少元？") == "amount" and answer_type("有多少家企业完成了备案？") == "number"
     assert answer_type("中国著作权法中自然人作品的保护期是多久？") == "duration"
+    # A share asked for needs a percentage: a fine of 五百万円 is an amount, not an answer to "what percentage".
+    assert answer_type("What percentage of anime revenue is lost to piracy?") == answer_type("収益の何割が失われていますか") == "percentage"
+    assert carries("the “3.75 percent rate”", "percentage") and carries("売上の三割が失われた", "percentage")
+    assert not carries("五年以下の拘禁刑若しくは五百万円以下の罰金に処し", "percentage") and not carries("その役割を果たす", "percentage")
 
 
 def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -> None:

@@ -47,6 +47,8 @@ _QUESTION_TYPES = (
         "duration",
         r"どのくらいの期間|何年|多久|多长时间|多少年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\b(?:copyright|protection) (?:term|period)\b|\bhow many (?:years|months|days|weeks)\b",
     ),
+    # A share asked for ("What percentage of…"): a percentage, not any amount (a fine of 五百万円 states none).
+    ("percentage", r"\bwhat (?:is the |was the )?(?:percentage|proportion|fraction)\b|\bwhat share\b|\bhow many percent\b|百分之几|百分比|何パーセント|何割|割合"),
     ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b|何时|什么时候|哪一天|何年何月|いつから|いつ"),
     (
         "amount",
@@ -162,6 +164,8 @@ def carries(sentence: str, kind: str) -> bool:
         return bool(_AMOUNT.search(text) or _SCALED.search(text))  # "五百万円以下の罰金", "EUR 15 million"
     if kind == "number":
         return bool(re.search(rf"\b{_NUM}\b", text, re.I))
+    if kind == "percentage":
+        return bool(re.search(r"%|％|\bper ?cent\b|パーセント|百分之|[0-9０-９一二三四五六七八九十]\s*割(?![り合当])", text, re.I))
     if kind == "place":
         # "Where" is also asked of an institution: where a body is placed ("in the Cabinet", 内閣に置く) or where one turns
         # (to the competent authorities, 主管部门).
@@ -559,6 +563,7 @@ _KIND_NAMES = {
     "duration": "a period",
     "date": "a date",
     "amount": "an amount",
+    "percentage": "a percentage",
     "number": "a number",
     "place": "a place",
     "agent": "who does it",

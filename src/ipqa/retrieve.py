@@ -62,6 +62,8 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     infos = {r.doc_id: r.info for r in store.docs()}
     filters = scoped_filters(question, filters or Filters(), infos)
     named = {d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction)}
+    own = question_language(question)
+    keyword = store.bm25  # read once: another process may save a new one meanwhile (None: none, or another tokenizer's)
     vector = embedder.embed_query(question)
     dense = _dense(vector, store, pool, filters)
     if named:
@@ -72,7 +74,7 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         # The glossary adds the question's terms in Japanese/Chinese (or English): the model reads English only.
         pid
         for pid, _ in (
-            store.bm25.search(expand_query(question, question_languages(named, infos), scope_languages(filters, infos)), pool * 4) if store.bm25 else []
+            keyword.search(expand_query(question, question_languages(named, infos), scope_languages(filters, infos)), pool * 4) if keyword else []
         )
     ]
     # A Japanese or Chinese question, which the English-only model cannot read, is also searched by its English words
@@ -80,7 +82,7 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     rendering = english_rendering(question)
     dense_en_sims = _dense(embedder.embed_query(rendering), store, pool, filters) if rendering else {}
     dense_en: list[str] = list(dense_en_sims)
-    bm25_en = [pid for pid, _ in store.bm25.search(rendering, pool * 4)] if rendering and store.bm25 else []
+    bm25_en = [pid for pid, _ in keyword.search(rendering, pool * 4)] if rendering and keyword else []
     passages = store.passages(list({*dense.keys(), *bm25, *dense_en, *bm25_en}))
     # Mid-ingest a vector exists before its bookkeeping (and a replaced one may linger): use only fully stored passages.
     passages = {pid: p for pid, p in passages.items() if p.doc_id in infos}
@@ -89,7 +91,6 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         # Those rankings only add what the question's own language cannot reach: works without a rendition in that
         # language (a translation of a Japanese act is not preferred to the act): of the works the question names, else
         # of the places its documents are from (and international ones) when it names no jurisdiction.
-        own = question_language(question)
         spoken = {i.work_id for i in infos.values() if i.language == own}
         places = {i.jurisdiction for i in infos.values() if i.language == own} | {"International"}
         # And they are English rankings: a Japanese or Chinese passage they rank is ranked by noise (the English
@@ -104,18 +105,13 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         [pid for pid in ranking if pid in passages and filters.allows(passages[pid].doc_id, infos[passages[pid].doc_id].jurisdiction)][:pool]
         for ranking in (bm25, bm25_en)
     )
-    if question_language(question) == "en" and store.bm25 is not None:
-        # The English-only model cannot read a Japanese or Chinese passage: its cosine with an English question is noise
-        # that outranked BM25's glossary-term matches in those documents (train: recall@k 0.774 -> 0.825). Such passages
-        # keep their similarity (Hit.similarity) but are ranked by BM25 alone.
-        ranked_dense = [pid for pid in dense if not unread(infos[passages[pid].doc_id])]
-    else:
-        # A Japanese or Chinese question's own-language vectors do help (train, ja: 0.83 vs 0.57 citation recall without),
-        # another CJK language's do not: a Chinese question's cosine with a Japanese passage is as much noise as an
-        # English one's. Without a keyword index (none saved, or one saved by another tokenizer version until the next
-        # ingest or `ipqa doctor --fix`), a noisy cosine still finds a passage, where nothing else would.
-        own = question_language(question)
-        ranked_dense = [pid for pid in dense if store.bm25 is None or not unread(i := infos[passages[pid].doc_id]) or i.language == own]
+    # The English-only model cannot read a Japanese or Chinese passage: its cosine with an English question is noise that
+    # outranked BM25's glossary-term matches in those documents (train: recall@k 0.774 -> 0.825), and so is a Chinese
+    # question's with a Japanese passage. Such passages keep their similarity (Hit.similarity) but are ranked by BM25
+    # alone. A Japanese or Chinese question's own-language vectors do help (train, ja: 0.83 vs 0.57 citation recall
+    # without). Without a keyword index (none saved, or one saved by another tokenizer version until the next ingest or
+    # `ipqa doctor --fix`), a noisy cosine still finds a passage, where nothing else would.
+    ranked_dense = [pid for pid in dense if keyword is None or not unread(i := infos[passages[pid].doc_id]) or i.language == own]
     wanted = set(refs(question))
     scores: dict[str, float] = {}
     dense_rank = {pid: r for r, pid in enumerate(ranked_dense)}

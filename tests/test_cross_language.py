@@ -154,3 +154,34 @@ def test_a_chinese_question_reads_japanese_passages_by_their_words_alone(japan: 
     japanese = [h for h in hits if h.passage.doc_id == "jp-act"]
     assert japanese and all(h.dense_rank is None for h in japanese)
     assert any("訴訟手続" in h.passage.text for h in japanese)
+
+
+SCHOOL_ACT = """# 学校著作物利用法
+
+### 第一条
+
+学校その他の教育機関において教育を担任する者は、授業の過程における利用に供することを目的とする場合には、公表された著作物を複製することができる。
+
+### 第二条
+
+国は、教材を作る先生を支援する。
+"""
+SCHOOL_CATALOG = """
+[[source]]
+id = "jp-school"
+file = "jp-school.md"
+title = "School Works Act"
+jurisdiction = "JP"
+kind = "statute"
+language = "ja"
+"""
+
+
+def test_a_plain_japanese_question_is_credited_with_the_statutes_synonyms(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # "コピー" is the statute's 複製, "先生" and "教材" its 教育 and 授業 (one glossary concept each): the article stating
+    # them in its own words answers the question, not the one sharing its everyday words. The synonyms are alternatives
+    # for the question's words, not extra words each sentence should also have said (which had diluted the score).
+    assistant = catalogued_index(tmp_path, {"jp-school.md": SCHOOL_ACT}, SCHOOL_CATALOG)
+    question = "先生が教材をコピーしてもよいですか。"
+    _, evidence, _ = evidence_for(question, store=assistant.store, embedder=assistant.embedder, settings=assistant.settings)
+    assert evidence.quotes and "複製することができる" in evidence.text(evidence.quotes[0])

@@ -91,6 +91,26 @@ def translations(question: str, named_languages: frozenset[str] = frozenset(), s
     return list(dict.fromkeys(out))
 
 
+def alternatives(question: str, named_languages: frozenset[str] = frozenset(), scope_languages: frozenset[str] = frozenset()) -> list[tuple[str, tuple[str, ...]]]:
+    """The concepts behind translations(): each as (the question's own words that named it, every term of the concept
+    in the question's language and in the languages it points to). A sentence that states any one term states the
+    concept: the terms are alternatives, scored once, not extra words the sentence should also have said."""
+    own = question_language(question)
+    langs = target_languages(question) | {lang for lang in scope_languages if lang != own and lang in LANGUAGES}
+    if not langs or (own == "en" and "en" in named_languages):
+        return []
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for concept, (pattern, cjk) in zip(concepts(), _matchers()):
+        if concept.to_english_only and own == "en":
+            continue
+        named = [m.group() for m in pattern.finditer(question)] if pattern is not None else []
+        named += [t for t in cjk if t in question]
+        if named:
+            terms = tuple(dict.fromkeys(t for lang in sorted(langs | {own}) for t in concept.terms[lang]))
+            out.append((" ".join(dict.fromkeys(named)), terms))
+    return out
+
+
 def concept_units(question: str) -> list[tuple[str, tuple[str, ...]]]:
     """An English question's glossary concepts, each as (the English words that named it, its Japanese and Chinese
     terms): what a Japanese or Chinese sentence can state of the question in its own words."""

@@ -157,6 +157,16 @@ def test_names_the_index_lacks() -> None:
     assert absent_names("What does the AI Act say about providers?", INFOS) == []
 
 
+def test_a_treaty_is_named_by_its_place_and_its_kind() -> None:
+    # Every word of "Marrakesh Treaty" is in TRIPS's title (Annex 1C to the Marrakesh Agreement), and of "Paris
+    # Convention" in Berne's (the Paris Act of 1971): neither treaty is indexed.
+    assert absent_names("What does the Marrakesh Treaty require for accessible format copies?", INFOS) == ["Marrakesh Treaty"]
+    assert absent_names("What does the Paris Convention say about priority rights?", INFOS) == ["Paris Convention"]
+    for held in ("the Marrakesh Agreement", "the Berne Convention", "the WIPO Copyright Treaty", "the Geneva Phonograms Convention",
+                 "the TRIPS Agreement", "the GRATK Treaty", "the WIPO Convention"):
+        assert absent_names(f"What does {held} say about national treatment?", INFOS) == [], held
+
+
 def test_a_bodys_own_document_the_index_lacks() -> None:
     """'X's report / guidance / code of practice': refused unless an indexed document is by X (its title or publisher)."""
     assert absent_names("What did the US Copyright Office's Part 3 report on AI training conclude?", INFOS) == [

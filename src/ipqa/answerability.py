@@ -336,6 +336,20 @@ def _known_names(names: tuple[tuple[str, str, tuple[str, ...]], ...]) -> list[se
     ]
 
 
+# A treaty is named by its place or subject and its kind: the Marrakesh Treaty (for the blind) is not the Marrakesh
+# Agreement establishing the WTO, nor the Paris Convention (industrial property) Berne's Paris Act.
+_TREATY_NAME = re.compile(r"([\w-]+)['’]?s?\s+(Treaty|Convention|Agreement|Protocol)\b")
+
+
+def _other_treaty(mention: str, infos: dict[str, SourceInfo]) -> bool:
+    """Whether a treaty's name ("X Treaty") is one no indexed document bears, though its words are all in their names."""
+    m = _TREATY_NAME.search(mention)
+    if m is None:
+        return False
+    name = f"{m.group(1)} {m.group(2)}".lower()
+    return not any(name in " ".join([i.title, i.short_title, *i.aliases]).lower() for i in infos.values())
+
+
 def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
     """Instruments and cases the question names that no indexed document is (by its titles and aliases)."""
     known = _known_names(tuple((i.title, i.short_title, tuple(i.aliases)) for i in infos.values()))
@@ -348,7 +362,7 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
         tokens = _name_tokens(mention) | numbers
         if numbers:
             tokens = numbers  # "Directive (EU) 2019/790": the number is the name
-        if tokens and not any(tokens <= k for k in known) and mention not in out:
+        if tokens and (not any(tokens <= k for k in known) or _other_treaty(mention, infos)) and mention not in out:
             out.append(re.sub(r"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In)\s+", "", mention))
     titles = " ".join(f"{i.title} {i.short_title} {' '.join(i.aliases)}" for i in infos.values())
     for m in _CJK_TITLE.finditer(question):

@@ -168,3 +168,11 @@ def test_general_legal_vocabulary_reaches_the_japanese_and_chinese_texts() -> No
         "Does Japan support small businesses in IP litigation?"
     )
     assert "故意" in translations("Are damages higher for willful infringement in China?")
+
+
+def test_plain_japanese_reaches_the_statutes_words() -> None:
+    # A question in everyday Japanese ("無料のコンサート", "会社の従業員") shares none of the Copyright Act's words
+    # (営利を目的とせず… 料金を受けない in Article 38, 職務上作成する著作物 in Article 15): the glossary joins them.
+    assert "営利を目的とせず" in translations("無料のコンサートで他人の曲を演奏するのに許可は必要ですか。")
+    assert "職務上作成する著作物" in translations("会社の従業員が仕事で作った著作物の著作者は誰になりますか。")
+    assert "営利を目的とせず" in translations("May a Japanese school perform music free of charge?")

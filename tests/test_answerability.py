@@ -233,10 +233,10 @@ def test_never_the_same_passage_span_twice() -> None:
 
 def test_refusal_reasons_without_retrieval() -> None:
     ev = _evidence([("The term of protection granted by this Convention shall be the life of the author.", 0.6)])
-    assert (
-        judge("What does Article 4 of the DSM Directive say?", "What does Article 4 of the DSM Directive say?", ev, INFOS).reason
-        == "not-in-index"
-    )
+    j = judge("What does Article 4 of the DSM Directive say?", "What does Article 4 of the DSM Directive say?", ev, INFOS)
+    assert j.reason == "not-in-index" and j.message.startswith("The indexed sources do not include the DSM Directive.")
+    j = judge("What does Directive (EU) 2019/790 require?", "What does Directive (EU) 2019/790 require?", ev, INFOS)
+    assert j.message.startswith("The indexed sources do not include Directive (EU) 2019/790.")
     j = judge("What does German copyright law say about parody?", "What does German copyright law say about parody?", ev, INFOS)
     assert (j.kind, j.reason) == (REFUSED, "not-in-index") and "Germany" in j.message
     j = judge("What does Article 99 of the Berne Convention provide?", "What does Article 99 of the Berne Convention provide?", ev, INFOS)

@@ -379,6 +379,14 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
     return out
 
 
+def _as_named(name: str) -> str:
+    """A name as a sentence says it: "the Marrakesh Treaty", "the DSM Directive", "the US Copyright Office's report";
+    a numbered instrument ("Directive (EU) 2019/790"), a case and a name in Chinese or Japanese as they are."""
+    if re.match(r"(?:the|a|an)\s", name, re.I) or " v. " in name or not re.match(r"[A-Z]", name) or re.match(rf"(?:{_KIND_WORDS})\s*\(", name):
+        return name
+    return f"the {name}" if re.search(rf"(?:\b(?:{_KIND_WORDS})|['’]s?\s.+)$", name) else name
+
+
 # A court by name ("the Tokyo District Court", "the Ninth Circuit", "the European Court of Justice", 北京互联网法院, 知財高裁).
 _COURT = re.compile(
     r"(?:\b(?:[A-Z][\w.]*\s+){0,3}(?:District|Regional|Supreme|Internet|High|Appeals?|Appellate|Constitutional|Federal|Intellectual Property|IP)"
@@ -495,7 +503,7 @@ def judge(
     # A name the index lacks refuses even beside one it holds ("the 2022 Ministerial Decision on the TRIPS Agreement").
     absent = absent_names(question, infos)
     if absent:
-        return Judgement(REFUSED, "not-in-index", REFUSAL_NOT_IN_INDEX.format(names=", ".join(absent), holds=_holdings(infos, question)))
+        return Judgement(REFUSED, "not-in-index", REFUSAL_NOT_IN_INDEX.format(names=", ".join(map(_as_named, absent)), holds=_holdings(infos, question)))
     held = {i.jurisdiction for i in infos.values()}
     asked = named_jurisdictions(question)
     missing_j = [j for j in asked if j not in held]

@@ -162,6 +162,8 @@ def test_a_treaty_is_named_by_its_place_and_its_kind() -> None:
     # Convention" in Berne's (the Paris Act of 1971): neither treaty is indexed.
     assert absent_names("What does the Marrakesh Treaty require for accessible format copies?", INFOS) == ["Marrakesh Treaty"]
     assert absent_names("What does the Paris Convention say about priority rights?", INFOS) == ["Paris Convention"]
+    # No indexed document is a directive: "the EU Copyright Directive" is none of the copyright statutes.
+    assert absent_names("What does the EU Copyright Directive say about text and data mining?", INFOS) == ["EU Copyright Directive"]
     for held in ("the Marrakesh Agreement", "the Berne Convention", "the WIPO Copyright Treaty", "the Geneva Phonograms Convention",
                  "the TRIPS Agreement", "the GRATK Treaty", "the WIPO Convention"):
         assert absent_names(f"What does {held} say about national treatment?", INFOS) == [], held

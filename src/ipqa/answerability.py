@@ -342,12 +342,16 @@ _TREATY_NAME = re.compile(r"([\w-]+)['’]?s?\s+(Treaty|Convention|Agreement|Pro
 
 
 def _other_treaty(mention: str, infos: dict[str, SourceInfo]) -> bool:
-    """Whether a treaty's name ("X Treaty") is one no indexed document bears, though its words are all in their names."""
+    """Whether a treaty's name ("X Treaty") is one no indexed document bears, though its words are all in their names;
+    or a directive's ("the EU Copyright Directive"), when no indexed document is a directive."""
+    names = [" ".join([i.title, i.short_title, *i.aliases]).lower() for i in infos.values()]
+    if re.search(r"\bDirective\b", mention) and not any(re.search(r"\bdirective\b", n) for n in names):
+        return True
     m = _TREATY_NAME.search(mention)
     if m is None:
         return False
     name = f"{m.group(1)} {m.group(2)}".lower()
-    return not any(name in " ".join([i.title, i.short_title, *i.aliases]).lower() for i in infos.values())
+    return not any(name in n for n in names)
 
 
 def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:

@@ -169,6 +169,20 @@ def test_a_treaty_is_named_by_its_place_and_its_kind() -> None:
         assert absent_names(f"What does {held} say about national treatment?", INFOS) == [], held
 
 
+def test_documents_named_by_whose_they_are() -> None:
+    # A name before a generic noun, a lawsuit by its party, an instrument by its acronym: none of them indexed.
+    assert absent_names("What does the Hiroshima AI Process code of conduct require of developers?", INFOS) == [
+        "Hiroshima AI Process code of conduct"
+    ]
+    assert absent_names("What do the OECD AI Principles say about transparency?", INFOS) == ["OECD AI Principles"]
+    assert absent_names("What did the New York Times allege in its lawsuit against OpenAI?", INFOS) == ["lawsuit against OpenAI"]
+    assert absent_names("What does the GDPR say about automated decision-making?", INFOS) == ["GDPR"]
+    # The indexed case's party, a code the question places in an indexed act, the AI Act's own codes: held.
+    assert absent_names("What did the court hold in the case against Anthropic?", INFOS) == []
+    assert absent_names("What must the AI Office's codes of practice cover under the AI Act?", INFOS) == []
+    assert absent_names("What must the EU codes of practice for general-purpose AI models cover?", INFOS) == []
+
+
 def test_a_bodys_own_document_the_index_lacks() -> None:
     """'X's report / guidance / code of practice': refused unless an indexed document is by X (its title or publisher)."""
     assert absent_names("What did the US Copyright Office's Part 3 report on AI training conclude?", INFOS) == [
@@ -176,6 +190,9 @@ def test_a_bodys_own_document_the_index_lacks() -> None:
     ]
     assert absent_names("What did the Agency for Cultural Affairs' 2024 guidance say about RAG?", INFOS) == [
         "Agency for Cultural Affairs' 2024 guidance"
+    ]
+    assert absent_names("What does the Copyright Office's registration guidance say about AI material?", INFOS) == [
+        "Copyright Office's registration guidance"
     ]
     # The body publishes an indexed document (the Chinese measures), a country is no body, an indexed act is named.
     assert absent_names("What did the Cyberspace Administration of China's guidelines require?", INFOS) == []

@@ -264,7 +264,7 @@ def _values(text: str) -> frozenset[tuple[str, str]]:
 
 _KIND_WORDS = (
     r"Act|Convention|Treaty|Agreement|Directive|Regulation|Code|Protocol|Law|Statute|Ordinance|Bill|Measures|Order|Decision|Judgment|"
-    r"Provisions|Rules|Guidelines|Guidance|Report"
+    r"Provisions|Rules|Guidelines|Guidance|Report|Principles|Declaration|Recommendation|Framework"
 )
 _INSTRUMENT = re.compile(
     rf"\b(?:Directive|Regulation)\s*(?:\((?:EU|EC|EEC)\)\s*)?(?:No\.?\s*)?\d{{2,4}}/\d+(?:/\w+)?"
@@ -296,7 +296,7 @@ def _name_tokens(text: str) -> set[str]:
 # and aliases, or its publisher, name the body); a country ("Japan's report") is no body.
 _BODY_NAME = r"[A-Z][\w&.-]*(?:\s+(?:(?:for|of|on|and|the)\s+)*[A-Z][\w&.-]*)*"
 _BODY_DOCUMENT = re.compile(
-    rf"\b({_BODY_NAME})(?:['’]s|(?<=s)['’])\s+(?:(?:\d{{4}}|Part\s+\w+|first|second|third|latest|new|draft|final|interim|annual|recent)\s+)*"
+    rf"\b({_BODY_NAME})(?:['’]s|(?<=s)['’])\s+(?:(?:\d{{4}}|Part\s+\w+|[a-z][\w-]*)\s+){{0,3}}"
     r"(?:reports?|guidance|guidelines|code of practice|opinions?|white paper|stud(?:y|ies)|recommendations?|FAQs?|notices?|circulars?|"
     r"position paper|policy paper)\b"
 )
@@ -354,11 +354,19 @@ def _other_treaty(mention: str, infos: dict[str, SourceInfo]) -> bool:
     return not any(name in n for n in names)
 
 
+# A name before a generic noun ("the Hiroshima AI Process code of conduct", "the OECD AI principles"), a lawsuit by
+# its party ("the lawsuit against OpenAI"), and instruments best known by their acronyms.
+_NAMED_DOCUMENT = re.compile(r"\b((?:[A-Z][\w.-]*(?<![’'])\s+){1,5})(?:codes? of (?:conduct|practice)|principles|guidelines|framework)\b")
+_SUIT = re.compile(r"\b(?:lawsuit|suit|complaint|litigation|case)\s+(?:against|brought by|filed by)\s+(?:the\s+)?([A-Z][\w.&'’-]*(?:\s+[A-Z][\w.&'’-]*){0,3})")
+_ACRONYMS = re.compile(r"\b(?:GDPR|DSA|DMA)\b")  # the General Data Protection Regulation, Digital Services / Markets Act
+
+
 def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
     """Instruments and cases the question names that no indexed document is (by its titles and aliases)."""
     known = _known_names(tuple((i.title, i.short_title, tuple(i.aliases)) for i in infos.values()))
     out = []
     mentions = [m.group().strip() for r in (_CASE, _INSTRUMENT, _TITLED) for m in r.finditer(question)]
+    mentions += [m.group() for m in _ACRONYMS.finditer(question)]
     # "Annex XIV of the EU AI Act" names the AI Act (whether it has that annex is the provision check's question).
     mentions = [_PROVISION_OF.sub("", m) for m in mentions]
     for mention in mentions:
@@ -368,6 +376,11 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
             tokens = numbers  # "Directive (EU) 2019/790": the number is the name
         if tokens and (not any(tokens <= k for k in known) or _other_treaty(mention, infos)) and mention not in out:
             out.append(re.sub(r"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In)\s+", "", mention))
+    # Named by whose it is, not by its title: only that name's words must be in an indexed document's names.
+    for m in (*_NAMED_DOCUMENT.finditer(question), *_SUIT.finditer(question)):
+        tokens = _name_tokens(_ASKING.sub("", m.group(1))) - _COUNTRY_WORDS
+        if tokens and not any(tokens <= k for k in known) and not any(m.group() in o or o in m.group() for o in out):
+            out.append(re.sub(r"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In)\s+", "", m.group().strip()))
     titles = " ".join(f"{i.title} {i.short_title} {' '.join(i.aliases)}" for i in infos.values())
     for m in _CJK_TITLE.finditer(question):
         name = m.group(1) or m.group(2)

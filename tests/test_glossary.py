@@ -176,3 +176,5 @@ def test_plain_japanese_reaches_the_statutes_words() -> None:
     assert "営利を目的とせず" in translations("無料のコンサートで他人の曲を演奏するのに許可は必要ですか。")
     assert "職務上作成する著作物" in translations("会社の従業員が仕事で作った著作物の著作者は誰になりますか。")
     assert "営利を目的とせず" in translations("May a Japanese school perform music free of charge?")
+    assert "情報解析" in translations("AIの開発のために他人の著作物を使ってもよいのですか。")
+    assert "盗撮" in translations("映画館で映画を撮影することは禁止されていますか。")

@@ -133,6 +133,9 @@ def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -
     assert carries("この法律は、…文化の発展に寄与することを目的とする。", "purpose")
     assert carries("为了保护文学、艺术和科学作品作者的著作权，……，根据宪法制定本法。", "purpose")
     assert carries("The objectives of this Treaty are to:", "purpose")
+    # A definitions lead-in states no purpose.
+    assert carries("The purpose of this Act is to promote research.", "purpose")
+    assert not carries("For the purposes of this Treaty:", "purpose")
     assert not carries("次の各号のいずれかに該当する著作物は、この章の規定による権利の目的となることができない。", "purpose")
     assert carries("The terms “joint inventor” and “coinventor” mean any 1 of the individuals who invented the subject matter.", "agent")
     assert carries("Each person who made a contribution shall sign the oath.", "agent")

@@ -117,7 +117,7 @@ _AGENT = re.compile(
     r"individuals?|persons?|[A-Z][a-z]+ [A-Z][a-z]+)\b|自然人|法人|组织|机关|部门|人民法院|国务院|者|機関|大臣|本部|裁判所|内閣|庁"
 )
 _PURPOSE = re.compile(
-    r"を目的とする|目的とする。|制定本(?:法|办法|条例|规定)|\bpurposes? of this\b|\bobjectives? of (?:this|the present)\b|"
+    r"を目的とする|目的とする。|制定本(?:法|办法|条例|规定)|(?<!for the )\bpurposes? of this\b|\bobjectives? of (?:this|the present)\b|"
     r"\bthis (?:Act|Regulation|Law|Treaty|Convention|Agreement|Directive) (?:aims|is intended|seeks)\b",
     re.I,
 )

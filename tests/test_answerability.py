@@ -133,6 +133,9 @@ def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -
     assert carries("この法律は、…文化の発展に寄与することを目的とする。", "purpose")
     assert carries("为了保护文学、艺术和科学作品作者的著作权，……，根据宪法制定本法。", "purpose")
     assert carries("The objectives of this Treaty are to:", "purpose")
+    # 多长 (how long) and 保护期 (the term of protection) ask for a period; an unlimited term is one.
+    assert answer_type("在中国，著作权保护期是多长？") == "duration"
+    assert carries("作者的署名权、修改权、保护作品完整权的保护期不受限制。", "duration")
     # A definitions lead-in states no purpose.
     assert carries("The purpose of this Act is to promote research.", "purpose")
     assert not carries("For the purposes of this Treaty:", "purpose")

@@ -45,7 +45,7 @@ _QUESTION_TYPES = (
     ),
     (
         "duration",
-        r"どのくらいの期間|何年|多久|多长时间|多少年|(?:保護|存続)期間|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\b(?:copyright|protection) (?:term|period)\b|\bhow many (?:years|months|days|weeks)\b",
+        r"どのくらいの期間|何年|多久|多长|多少年|(?:保護|存続)期間|(?:保护|存续)期|いつまで|\bhow long\b|\b(?:term|duration|period) of (?:protection|copyright|the)\b|\b(?:copyright|protection) (?:term|period)\b|\bhow many (?:years|months|days|weeks)\b",
     ),
     # A share asked for ("What percentage of…"): a percentage, not any amount (a fine of 五百万円 states none).
     ("percentage", r"\bwhat (?:is the |was the )?(?:percentage|proportion|fraction)\b|\bwhat share\b|\bhow many percent\b|百分之几|百分比|何パーセント|何割|割合"),
@@ -157,7 +157,7 @@ def carries(sentence: str, kind: str) -> bool:
     """Whether a sentence states something of the kind a question asks for."""
     text = _strip_refs(sentence)
     if kind == "duration":
-        return bool(_DURATION.search(text) or re.search(r"\blife of the author\b|\bperpetual|\bindefinite", text, re.I))
+        return bool(_DURATION.search(text) or re.search(r"\blife of the author\b|\bperpetual|\bindefinite|不受限制|终生", text, re.I))
     if kind == "date":
         return bool(_DATE.search(text) or re.search(r"\b(?:entry into force|enter into force|from the date|after the date)\b", text, re.I))
     if kind == "amount":

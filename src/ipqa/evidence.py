@@ -143,8 +143,9 @@ def coverage(sentence: str, units: Sequence[tuple[set[str], tuple[str, ...]]], c
     return sum(wt for wt, tokens, cjk in weighed if any(t in sentence for t in cjk) or tokens <= context) / total
 
 
-def _alternatives(question: str, named: frozenset[str], languages: frozenset[str]) -> list[tuple[str, list]]:
-    """glossary.alternatives with a test per term: a CJK term is found anywhere in a sentence, an English one as a word."""
+def _alternatives(question: str, named: frozenset[str], languages: frozenset[str]) -> list[tuple[set[str], list]]:  # type: ignore[type-arg]
+    """glossary.alternatives as (the question's tokens for the concept, a test per term): a CJK term is found anywhere
+    in a sentence, an English one as a word."""
     out = []
     for words, terms in alternatives(question, named, languages):
         tests = []
@@ -153,7 +154,7 @@ def _alternatives(question: str, named: frozenset[str], languages: frozenset[str
                 tests.append(lambda text, t=t: t in text)
             else:
                 tests.append(re.compile(r"(?<![\w-])" + re.escape(t) + r"(?:s|es)?(?![\w-])", re.I).search)
-        out.append((words, tests))
+        out.append((set(tokenize(words)), tests))
     return out
 
 
@@ -391,7 +392,7 @@ def gather(
         if wx is not None:
             lexical = max(lexical, score_in_context(p.text[s:e], wx, contexts[i]))
         if alts:
-            also = {t for named, states in alts if any(f(p.text[s:e]) for f in states) for t in tokenize(named)}
+            also = {t for tokens, states in alts if any(f(p.text[s:e]) for f in states) for t in tokens}
             if also:
                 lexical = max(lexical, score_in_context(p.text[s:e], w, contexts[i], also))
         if we is not None and not _CJK.search(p.text[s:e]):

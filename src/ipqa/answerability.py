@@ -341,10 +341,10 @@ def _known_names(names: tuple[tuple[str, str, tuple[str, ...]], ...]) -> list[se
 _TREATY_NAME = re.compile(r"([\w-]+)['’]?s?\s+(Treaty|Convention|Agreement|Protocol)\b")
 
 
-def _other_treaty(mention: str, infos: dict[str, SourceInfo]) -> bool:
+def _other_treaty(mention: str, names: list[str]) -> bool:
     """Whether a treaty's name ("X Treaty") is one no indexed document bears, though its words are all in their names;
-    or a directive's ("the EU Copyright Directive"), when no indexed document is a directive."""
-    names = [" ".join([i.title, i.short_title, *i.aliases]).lower() for i in infos.values()]
+    or a directive's ("the EU Copyright Directive"), when no indexed document is a directive. `names`: each indexed
+    document's titles and aliases, lower-cased."""
     if re.search(r"\bDirective\b", mention) and not any(re.search(r"\bdirective\b", n) for n in names):
         return True
     m = _TREATY_NAME.search(mention)
@@ -358,12 +358,15 @@ def _other_treaty(mention: str, infos: dict[str, SourceInfo]) -> bool:
 # its party ("the lawsuit against OpenAI"), and instruments best known by their acronyms.
 _NAMED_DOCUMENT = re.compile(r"\b((?:[A-Z][\w.-]*(?<![’'])\s+){1,5})(?:codes? of (?:conduct|practice)|principles|guidelines|framework)\b")
 _SUIT = re.compile(r"\b(?:lawsuit|suit|complaint|litigation|case)\s+(?:against|brought by|filed by)\s+(?:the\s+)?([A-Z][\w.&'’-]*(?:\s+[A-Z][\w.&'’-]*){0,3})")
+_LEADING_WORD = re.compile(r"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In)\s+")  # not part of the name
 _ACRONYMS = re.compile(r"\b(?:GDPR|DSA|DMA)\b")  # the General Data Protection Regulation, Digital Services / Markets Act
 
 
 def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
     """Instruments and cases the question names that no indexed document is (by its titles and aliases)."""
     known = _known_names(tuple((i.title, i.short_title, tuple(i.aliases)) for i in infos.values()))
+    names = [f"{i.title} {i.short_title} {' '.join(i.aliases)}" for i in infos.values()]
+    lowered = [n.lower() for n in names]
     out = []
     mentions = [m.group().strip() for r in (_CASE, _INSTRUMENT, _TITLED) for m in r.finditer(question)]
     mentions += [m.group() for m in _ACRONYMS.finditer(question)]
@@ -374,14 +377,14 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
         tokens = _name_tokens(mention) | numbers
         if numbers:
             tokens = numbers  # "Directive (EU) 2019/790": the number is the name
-        if tokens and (not any(tokens <= k for k in known) or _other_treaty(mention, infos)) and mention not in out:
-            out.append(re.sub(r"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In)\s+", "", mention))
+        if tokens and (not any(tokens <= k for k in known) or _other_treaty(mention, lowered)) and mention not in out:
+            out.append(_LEADING_WORD.sub("", mention))
     # Named by whose it is, not by its title: only that name's words must be in an indexed document's names.
     for m in (*_NAMED_DOCUMENT.finditer(question), *_SUIT.finditer(question)):
         tokens = _name_tokens(_ASKING.sub("", m.group(1))) - _COUNTRY_WORDS
         if tokens and not any(tokens <= k for k in known) and not any(m.group() in o or o in m.group() for o in out):
-            out.append(re.sub(r"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In)\s+", "", m.group().strip()))
-    titles = " ".join(f"{i.title} {i.short_title} {' '.join(i.aliases)}" for i in infos.values())
+            out.append(_LEADING_WORD.sub("", m.group().strip()))
+    titles = " ".join(names)
     for m in _CJK_TITLE.finditer(question):
         name = m.group(1) or m.group(2)
         if name not in titles and m.group() not in out:

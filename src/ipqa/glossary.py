@@ -66,6 +66,26 @@ def target_languages(question: str) -> set[str]:
     return wanted
 
 
+def _named_concepts(
+    question: str, named_languages: frozenset[str], scope_languages: frozenset[str]
+) -> tuple[str, set[str], list[tuple[Concept, list[str]]]]:
+    """The question's language, the languages it points to, and the concepts it names, each with the words (English
+    matches, CJK terms) that named it: what translations() and alternatives() both read."""
+    own = question_language(question)
+    langs = target_languages(question) | {lang for lang in scope_languages if lang != own and lang in LANGUAGES}
+    if not langs or (own == "en" and "en" in named_languages):
+        return own, set(), []
+    found: list[tuple[Concept, list[str]]] = []
+    for concept, (pattern, cjk) in zip(concepts(), _matchers()):
+        if concept.to_english_only and own == "en":
+            continue
+        named = [m.group() for m in pattern.finditer(question)] if pattern is not None else []
+        named += [t for t in cjk if t in question]
+        if named:
+            found.append((concept, named))
+    return own, langs, found
+
+
 def translations(question: str, named_languages: frozenset[str] = frozenset(), scope_languages: frozenset[str] = frozenset()) -> list[str]:
     """Glossary terms, in the languages the question points to, of the concepts the question names.
 
@@ -76,18 +96,12 @@ def translations(question: str, named_languages: frozenset[str] = frozenset(), s
     Another language gets a concept's first two terms (its usual renderings), the question's own language all its
     synonyms: a flood of translated words would outweigh the question's own. An English question that names a work
     with an English rendition (`named_languages` holds "en") is answered from that rendition: no expansion."""
-    own = question_language(question)
-    langs = target_languages(question) | {lang for lang in scope_languages if lang != own and lang in LANGUAGES}
-    if not langs or (own == "en" and "en" in named_languages):
-        return []
+    own, langs, found = _named_concepts(question, named_languages, scope_languages)
     out: list[str] = []
-    for concept, (pattern, cjk) in zip(concepts(), _matchers()):
-        if concept.to_english_only and own == "en":
-            continue
-        if (pattern is not None and pattern.search(question)) or any(t in question for t in cjk):
-            for lang in langs:
-                terms = concept.terms[lang] if lang == own else concept.terms[lang][:2]
-                out.extend(t for t in terms if t not in question)
+    for concept, _ in found:
+        for lang in langs:
+            terms = concept.terms[lang] if lang == own else concept.terms[lang][:2]
+            out.extend(t for t in terms if t not in question)
     return list(dict.fromkeys(out))
 
 
@@ -95,20 +109,11 @@ def alternatives(question: str, named_languages: frozenset[str] = frozenset(), s
     """The concepts behind translations(): each as (the question's own words that named it, every term of the concept
     in the question's language and in the languages it points to). A sentence that states any one term states the
     concept: the terms are alternatives, scored once, not extra words the sentence should also have said."""
-    own = question_language(question)
-    langs = target_languages(question) | {lang for lang in scope_languages if lang != own and lang in LANGUAGES}
-    if not langs or (own == "en" and "en" in named_languages):
-        return []
-    out: list[tuple[str, tuple[str, ...]]] = []
-    for concept, (pattern, cjk) in zip(concepts(), _matchers()):
-        if concept.to_english_only and own == "en":
-            continue
-        named = [m.group() for m in pattern.finditer(question)] if pattern is not None else []
-        named += [t for t in cjk if t in question]
-        if named:
-            terms = tuple(dict.fromkeys(t for lang in sorted(langs | {own}) for t in concept.terms[lang]))
-            out.append((" ".join(dict.fromkeys(named)), terms))
-    return out
+    own, langs, found = _named_concepts(question, named_languages, scope_languages)
+    return [
+        (" ".join(dict.fromkeys(named)), tuple(dict.fromkeys(t for lang in sorted(langs | {own}) for t in concept.terms[lang])))
+        for concept, named in found
+    ]
 
 
 def concept_units(question: str) -> list[tuple[str, tuple[str, ...]]]:

@@ -554,3 +554,16 @@ def test_shipped_model_weighs_no_signal_against_its_meaning() -> None:
 
     coef = fitted()["coef"]
     assert all(SIGNS[name] * coef[name] >= 0 for name in SIGNS)  # type: ignore[index]
+
+
+def test_an_answer_that_never_names_what_the_question_counts_is_marked() -> None:
+    from ipqa.answerability import focus_missing
+
+    # The thing counted or measured goes unnamed: another question is answered.
+    assert focus_missing("How many staff does the EU AI Office employ?", "The AI Office shall aim to ensure that the codes of practice…")
+    assert focus_missing("What is the budget of the AI Office?", "The AI Office shall aim to ensure that the codes of practice…")
+    # Named (plural folded), or a thing the answer names rather than restates, or a quote in another language: not marked.
+    assert not focus_missing("How many ratifications does the treaty need?", "This Treaty shall enter into force three months after 15 ratifications.")
+    assert not focus_missing("Which body supervises providers?", "The AI Office shall monitor compliance.")
+    assert not focus_missing("How many staff does the agency have?", "著作権の存続期間は、著作物の創作の時に始まる。")
+    assert not focus_missing("What does Article 7 say?", "The term of protection shall be the life of the author and fifty years.")

@@ -19,7 +19,7 @@ from .catalog import named_docs
 from .chunking import cn_number
 from .evidence import Evidence, Quote
 from .glossary import question_language
-from .lexical import ja_names, refs, tokenize
+from .lexical import ja_names, refs, stem, tokenize
 from .premise import asked as yes_no_statement
 from .premise import negative, presupposition
 from .prompts import (
@@ -450,7 +450,10 @@ class Judgement:
     features: dict[str, float] = field(default_factory=dict)
 
 
-FEATURES = ("similarity", "top_score", "top_semantic", "top_lexical", "type_needed", "type_missing", "named_doc", "coverage", "asks_state")
+FEATURES = (
+    "similarity", "top_score", "top_semantic", "top_lexical", "type_needed", "type_missing", "named_doc", "coverage", "asks_state",
+    "focus_missing",
+)
 # A question about the state of things now or later (statistics, who ratified so far, "Will the EU postpone…"): the
 # indexed texts are laws and decisions as written, so such questions are rarely answered by them. Not "When will the
 # treaty be reviewed?" (the treaty says when), nor "a work created today" (the law's rule for it).
@@ -463,6 +466,31 @@ _STATE = re.compile(
     r"when did (?:the )?(?:[A-Z][\w.]*\s){1,3}(?:join|ratify|accede|adhere))\b|これまで|現在|実際に|最新|今後|事例|目前|至今|迄今|现在|将来|将会|实际",
     re.I,
 )
+
+
+# The thing a question counts or asks the measure of ("How many staff…", "What is the royalty rate for…", "Which
+# treaty…"): an English answer that never names it answers another question. Not a word a name answers (which body,
+# country or court: the answer names it instead).
+_FOCUS = re.compile(r"\bhow many (\w+)|\bwhat (?:is|are|was|were) the (?:maximum |minimum |total |annual )?(\w+) (?:of|for|on|in|that)\b|\bwhich (\w+)", re.I)
+_NAMED_BY_ANSWER = {
+    "body", "bodies", "authority", "authorities", "organisation", "organization", "country", "countries", "state", "states",
+    "city", "person", "persons", "entity", "institution",
+}
+
+
+def focus_missing(question: str, said: str) -> bool:
+    """Whether the thing the question counts or measures (_FOCUS) goes unnamed in `said` (what the chosen English
+    quotes state)."""
+    m = _FOCUS.search(question)
+    word = next((g.lower() for g in m.groups() if g), "") if m else ""
+    if len(word) <= 3 or word in _NAMED_BY_ANSWER:
+        return False
+    if not said or _CJK_TEXT.search(said):
+        return False  # a Japanese or Chinese quote cannot share the English word
+    return stem(word)[:5] not in " ".join(tokenize(said))
+
+
+_CJK_TEXT = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @cache
@@ -504,6 +532,7 @@ def features_of(question: str, evidence: Evidence, chosen: Sequence[Quote], name
         "named_doc": float(bool(named)),
         "coverage": len(terms & seen) / len(terms) if terms else 0.0,
         "asks_state": float(bool(_STATE.search(question))),
+        "focus_missing": float(focus_missing(question, " ".join(stated(evidence, q) for q in chosen))),
     }
 
 

@@ -468,10 +468,11 @@ _STATE = re.compile(
 )
 
 
-# The thing a question counts or asks the measure of ("How many staff…", "What is the royalty rate for…", "Which
-# treaty…"): an English answer that never names it answers another question. Not a word a name answers (which body,
-# country or court: the answer names it instead).
+# The thing a question counts or asks the measure of ("How many staff…", "What is the budget of…", "Which treaty…"; one
+# word: "the royalty rate for" is not read): an English answer that never names it answers another question. Not a word
+# a name answers (which body, authority or country: the answer names it instead).
 _FOCUS = re.compile(r"\bhow many (\w+)|\bwhat (?:is|are|was|were) the (?:maximum |minimum |total |annual )?(\w+) (?:of|for|on|in|that)\b|\bwhich (\w+)", re.I)
+_CJK_TEXT = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _NAMED_BY_ANSWER = {
     "body", "bodies", "authority", "authorities", "organisation", "organization", "country", "countries", "state", "states",
     "city", "person", "persons", "entity", "institution",
@@ -488,9 +489,6 @@ def focus_missing(question: str, said: str) -> bool:
     if not said or _CJK_TEXT.search(said):
         return False  # a Japanese or Chinese quote cannot share the English word
     return stem(word)[:5] not in " ".join(tokenize(said))
-
-
-_CJK_TEXT = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 @cache

@@ -17,6 +17,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from ipqa.api import Assistant  # noqa: E402
 from ipqa.embedding import Embedder  # noqa: E402
+from ipqa.glossary import question_language  # noqa: E402
 from ipqa.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,9 +46,6 @@ def embedder() -> Embedder:
     return Embedder(Settings())
 
 
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-
-
 class HashEmbedder(Embedder):
     """A deterministic, content-dependent embedder for fast unit tests: hashed word and word-pair counts, normalised.
 
@@ -72,12 +70,13 @@ class HashEmbedder(Embedder):
         return self._vector(text)
 
     def _vector(self, text: str) -> list[float]:
-        # Japanese and Chinese have no spaces: a run of ideographs or kana is read by its character pairs (as BM25 reads
-        # it), so that two texts sharing words get close vectors in those languages too.
+        # Japanese and Chinese have no spaces: a run of ideographs or kana (a word glossary.question_language does not
+        # call English) is read by its character pairs, as BM25 reads it, so that two texts sharing words get close
+        # vectors in those languages too.
         words = [
             piece
             for w in re.findall(r"\w+", text.lower())
-            for piece in ([w[i : i + 2] for i in range(max(1, len(w) - 1))] if _CJK_RUN.search(w) else [w])
+            for piece in ([w[i : i + 2] for i in range(max(1, len(w) - 1))] if question_language(w) != "en" else [w])
         ]
         vec = [0.0] * self.DIM
         for feature in [*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))]:

@@ -472,7 +472,6 @@ _STATE = re.compile(
 # word: "the royalty rate for" is not read): an English answer that never names it answers another question. Not a word
 # a name answers (which body, authority or country: the answer names it instead).
 _FOCUS = re.compile(r"\bhow many (\w+)|\bwhat (?:is|are|was|were) the (?:maximum |minimum |total |annual )?(\w+) (?:of|for|on|in|that)\b|\bwhich (\w+)", re.I)
-_CJK_TEXT = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 _NAMED_BY_ANSWER = {
     "body", "bodies", "authority", "authorities", "organisation", "organization", "country", "countries", "state", "states",
     "city", "person", "persons", "entity", "institution",
@@ -486,7 +485,7 @@ def focus_missing(question: str, said: str) -> bool:
     word = next((g.lower() for g in m.groups() if g), "") if m else ""
     if len(word) <= 3 or word in _NAMED_BY_ANSWER:
         return False
-    if not said or _CJK_TEXT.search(said):
+    if not said or question_language(said) != "en":
         return False  # a Japanese or Chinese quote cannot share the English word
     return stem(word)[:5] not in " ".join(tokenize(said))
 
@@ -520,17 +519,18 @@ def features_of(question: str, evidence: Evidence, chosen: Sequence[Quote], name
     top = evidence.quotes[0] if evidence.quotes else None
     terms = {t for t in tokenize(question) if ":" not in t}
     seen = set(tokenize(" ".join(h.passage.text for h in hits[:3])))
+    said = [stated(evidence, q) for q in chosen]  # what the chosen quotes state (an item with its list's lead-in)
     return {
         "similarity": max((h.similarity or 0.0) for h in hits) if hits else 0.0,
         "top_score": top.score if top else 0.0,
         "top_semantic": max((q.semantic for q in evidence.quotes), default=0.0),
         "top_lexical": max((q.lexical for q in evidence.quotes), default=0.0),
         "type_needed": float(bool(kind)),
-        "type_missing": float(bool(kind) and not any(carries(stated(evidence, q), kind) for q in chosen)),
+        "type_missing": float(bool(kind) and not any(carries(text, kind) for text in said)),
         "named_doc": float(bool(named)),
         "coverage": len(terms & seen) / len(terms) if terms else 0.0,
         "asks_state": float(bool(_STATE.search(question))),
-        "focus_missing": float(focus_missing(question, " ".join(stated(evidence, q) for q in chosen))),
+        "focus_missing": float(focus_missing(question, " ".join(said))),
     }
 
 

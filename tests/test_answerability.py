@@ -69,6 +69,9 @@ def test_a_named_jurisdiction_scopes_retrieval_unless_a_document_is_named() -> N
 def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("How long does Berne protect works?") == "duration"
     assert answer_type("When does the AI Act apply?") == "date"
+    assert answer_type("When must the codes of practice be ready?") == "date"
+    # "When may…" asks in which cases, which no date answers.
+    assert answer_type("When may countries allow reproduction without authorisation?") == ""
     assert answer_type("How much can the fine be?") == "amount"
     assert answer_type("Who may grant a compulsory licence?") == "agent"
     assert answer_type("Where is the seat of WIPO?") == "place"

@@ -49,7 +49,8 @@ _QUESTION_TYPES = (
     ),
     # A share asked for ("What percentage of…"): a percentage, not any amount (a fine of 五百万円 states none).
     ("percentage", r"\bwhat (?:is the |was the )?(?:percentage|proportion|fraction)\b|\bwhat share\b|\bhow many percent\b|百分之几|百分比|何パーセント|何割|割合"),
-    ("date", r"^\s*when\b|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b|何时|什么时候|哪一天|何年何月|いつから|いつ"),
+    # "When may a country allow…?" asks in which cases (a condition), not on which date.
+    ("date", r"^\s*when\b(?!\s+(?:may|might)\b)|\bwhat date\b|\b(?:which|what|in what) year\b|\bdate (?:of|on which)\b|何时|什么时候|哪一天|何年何月|いつから|いつ"),
     (
         "amount",
         r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b|"

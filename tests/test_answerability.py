@@ -69,6 +69,11 @@ def test_a_named_jurisdiction_scopes_retrieval_unless_a_document_is_named() -> N
 def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("How long does Berne protect works?") == "duration"
     assert answer_type("When does the AI Act apply?") == "date"
+    assert answer_type("What is the purpose of the IP Basic Act?") == "purpose"
+    # A purpose clause, in a statute or a translation of one; not a right "having copyright as its object".
+    assert carries("この法律は、…文化の発展に寄与することを目的とする。", "purpose")
+    assert carries("These measures are established to promote the healthy development of generative AI.", "purpose")
+    assert not carries("著作権を目的とする質権は、当該著作権の譲渡…に対しても、行なうことができる。", "purpose")
     assert answer_type("When must the codes of practice be ready?") == "date"
     # "When may…" asks in which cases, which no date answers.
     assert answer_type("When may countries allow reproduction without authorisation?") == ""

@@ -236,6 +236,22 @@ def test_the_chatbot_question_quotes_the_obligation_not_its_exception(everything
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "doc"),
+    [
+        ("What is the purpose of the IP Basic Act?", "jp-ip-basic-act-ja"),  # in Japanese only, no country named
+        ("What is the purpose of the AI Promotion Act?", "jp-ai-promotion-act-2025-en"),
+        ("What is the purpose of Japan's Copyright Act?", "jp-copyright-act-ja"),
+    ],
+)
+def test_a_question_on_an_acts_purpose_quotes_its_purpose_clause(everything: Assistant, question: str, doc: str) -> None:
+    a = everything.ask(question)
+    assert a.answered, a.text
+    first = a.citations[0]
+    assert (first.doc_id, first.section.split(" (")[0]) == (doc, "Article 1"), [(c.doc_id, c.section) for c in a.citations]
+
+
+@pytest.mark.slow
 def test_a_string_of_precedents_is_not_quoted_as_the_courts_decision(everything: Assistant) -> None:
     a = everything.ask("What did Judge Alsup decide about the pirated library copies?")
     assert a.answered, a.text

@@ -7,7 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from .answerability import Judgement, judge, mix
+from .answerability import Judgement, answer_type, judge, mix
+from .catalog import named_docs
 from .chunking import label_with_path, scan_markers
 from .compare import answer_across, comparison_filters
 from .embedding import Embedder
@@ -15,7 +16,7 @@ from .evidence import Evidence, Quote, gather, score_in_context, weights, with_l
 from .holdings import MAX_HOLDINGS, asks_holding, holdings
 from .lexical import refs
 from .prompts import EMPTY_QUESTION
-from .retrieve import Filters, retrieve, scope_languages
+from .retrieve import Filters, retrieve, scope_languages, section_refs
 from .settings import Settings
 from .store import Store
 from .types import ANSWERED, PREMISE_CONTRADICTED, Answer, Citation, Hit, SourceInfo
@@ -62,8 +63,8 @@ def evidence_for(
     """(query, evidence, indexed documents' infos) for a question: what both engines judge and write from."""
     query = contextual_query(question, history)
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
-    hits = hits + provision_siblings(hits, store)
     infos = {r.doc_id: r.info for r in store.docs()}
+    hits = hits + provision_siblings(hits, store) + purpose_clauses(query, hits, store, infos, filters or Filters())
     # A time budget for composing one answer (IPQA_ANSWER_SECONDS): passages are scored in rank order until it is spent.
     # A filtered search (a jurisdiction, chosen documents: one column of `ipqa compare`) reads its sentences as if only
     # its documents were indexed: a work the question names outside the filter does not decide the glossary languages.
@@ -98,6 +99,27 @@ def provision_siblings(hits: Sequence[Hit], store: Store) -> list[Hit]:
                     seen.add(p.passage_id)
                     out.append(Hit(p, 0.0, via="provision"))
     return out
+
+
+def purpose_clauses(question: str, hits: Sequence[Hit], store: Store, infos: dict[str, SourceInfo], filters: Filters) -> list[Hit]:
+    """For a question asking what a named act is for, the passages of its first article, where statutes state their
+    purpose ("この法律は、…を目的とする。", "为了…，制定本法。", "The purpose of this Act is…"): the model, matching
+    "What is the purpose of the AI Promotion Act?" to the act's chapter headings, ranked Article 1 44th. Whether a
+    sentence of it states a purpose is still judged (answer type): a treaty's Article 1 that does not is not quoted."""
+    if answer_type(question) != "purpose":
+        return []
+    named = sorted(d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction))
+    seen = {h.passage.passage_id for h in hits}
+    out: list[Hit] = []
+    for doc_id in named[:MAX_PURPOSE_DOCS]:
+        for p in store.doc_passages(doc_id):
+            if "art:1" in section_refs(p.section) and p.passage_id not in seen:
+                seen.add(p.passage_id)
+                out.append(Hit(p, 0.0, via="provision"))
+    return out
+
+
+MAX_PURPOSE_DOCS = 2  # renditions of one act (its Japanese text and English translation)
 
 
 def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:

@@ -24,11 +24,11 @@ import numpy as np
 
 from . import answerability as A
 from . import evidence as E
-from .answer import provision_siblings
+from .answer import provision_siblings, purpose_clauses
 from .api import Assistant
 from .evaluate import Question, load_set, resolve
 from .lexical import refs
-from .retrieve import retrieve
+from .retrieve import Filters, retrieve
 from .settings import Settings
 from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED
 
@@ -60,7 +60,8 @@ def collect(assistant: Assistant, questions: list[Question], cache: Path | None 
         hits = saved["hits"].get(q.question)
         if hits is None:
             hits = retrieve(q.question, store=store, embedder=assistant.embedder, settings=assistant.settings)
-            hits = saved["hits"][q.question] = hits + provision_siblings(hits, store)  # what an answer reads (answer.evidence_for)
+            # What an answer reads (answer.evidence_for).
+            hits = saved["hits"][q.question] = hits + provision_siblings(hits, store) + purpose_clauses(q.question, hits, store, infos, Filters())
         ev = E.gather(q.question, hits, infos, embedder=assistant.embedder, store=store, wanted=set(refs(q.question)))
         rows.append(Row(q, q.question, ev))
     if cache is not None:

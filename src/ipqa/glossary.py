@@ -72,7 +72,8 @@ def _named_concepts(
     """The question's language, the languages it points to, and the concepts it names, each with the words (English
     matches, CJK terms) that named it: what translations() and alternatives() both read."""
     own = question_language(question)
-    langs = target_languages(question) | {lang for lang in scope_languages if lang != own and lang in LANGUAGES}
+    # The languages of the documents it names count too: "the IP Basic Act" (in Japanese only) names no country.
+    langs = target_languages(question) | {lang for lang in scope_languages | named_languages if lang != own and lang in LANGUAGES}
     if not langs or (own == "en" and "en" in named_languages):
         return own, set(), []
     found: list[tuple[Concept, list[str]]] = []

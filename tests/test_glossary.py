@@ -119,6 +119,12 @@ def test_everyday_words_and_english_renditions_are_not_expanded_from_english() -
     assert "著作権" in translations("Does Japan's Copyright Act protect databases?", frozenset({"ja"}))
 
 
+def test_fair_use_reaches_the_words_of_chinas_fair_use_article() -> None:
+    # Article 24 says "可以不经著作权人许可，不向其支付报酬"; its statutory licences say "…，但应当按照规定支付报酬".
+    assert "不向其支付报酬" in translations("What fair use exceptions does China's Copyright Law provide?")
+    assert "不向其支付报酬" in translations("中国著作权法对合理使用有哪些规定？")
+
+
 def test_a_named_work_in_japanese_only_brings_its_terms_though_no_country_is_named() -> None:
     question = "What is the purpose of the IP Basic Act?"
     assert translations(question) == []  # no cue: an English question about English texts

@@ -256,6 +256,19 @@ def test_premise_of_a_place() -> None:
     assert premise_contradiction("Why is WIPO seated in Geneva?", ev) is None
 
 
+def test_beside_a_sentence_stating_what_is_asked_only_better_matches_are_quoted() -> None:
+    texts = [
+        "The term of protection shall be fifty years after the death of the author.",  # states a duration
+        "Protection under this Convention shall be governed by the law of the country where it is claimed.",
+        "The countries of the Union shall be bound by the provisions of this Article.",
+    ]
+    hits = tuple(Hit(Passage(f"p{k}", "wipo-berne-convention", t, f"Article {k + 1}", 1000 * k, 1000 * k + len(t)), 1.0) for k, t in enumerate(texts))
+    quotes = (Quote(1, 0, len(texts[1]), 0.7), Quote(0, 0, len(texts[0]), 0.6), Quote(2, 0, len(texts[2]), 0.55))
+    ev = Evidence(hits, quotes)
+    assert [ev.text(q) for q in choose(ev, 3, "duration")] == texts[:2]  # the duration first; 0.55 < 0.6 is left out
+    assert [ev.text(q) for q in choose(ev, 3)] == [texts[1], texts[0], texts[2]]  # no type asked: all within 75%
+
+
 def test_never_the_same_passage_span_twice() -> None:
     """Two hits of one document that overlap (chunks share text) never give the same sentence twice."""
     text = "(1) The term of protection shall be the life of the author and fifty years after his death. (2) Other terms apply."

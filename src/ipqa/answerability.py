@@ -672,12 +672,14 @@ TYPED_AMONG = 20
 
 
 def choose(evidence: Evidence, limit: int, kind: str = "") -> list[Quote]:
-    """Best sentences (a sentence carrying what the question asks for first), within 75% of the best score, at
-    most two per passage, never the same provision of a work or the same span twice."""
+    """Best sentences (a sentence carrying what the question asks for first, and beside it only better-matching ones),
+    within 75% of the best score, at most two per passage, never the same provision of a work or the same span twice."""
     quotes = list(evidence.quotes)
     if kind:
         typed = [q for q in quotes[:TYPED_AMONG] if carries(stated(evidence, q), kind)]
-        quotes = typed + [q for q in quotes if q not in typed]
+        # Beside a sentence that states it, another is quoted only if it matches the question better (train: citation
+        # precision 0.321 -> 0.326, the same gold quoted; quoting the typed sentences alone lost one gold quote).
+        quotes = typed + [q for q in quotes if q not in typed and (not typed or q.score >= typed[0].score)]
     if not quotes:
         return []
     chosen: list[Quote] = []

@@ -103,12 +103,14 @@ def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -
                      "Which countries have ratified the WPPT?", "How many states have acceded to the Berne Convention?",
                      "Which WIPO member states voted against the treaty?", "Which companies signed the code of practice?",
                      "When did the United States join the WPPT?", "Which country first ratified the GRATK treaty?",
-                     "When did China accede to the Berne Convention?"):
+                     "When did China accede to the Berne Convention?", "Which EU member states have opted out of the AI Act?",
+                     "Which countries have implemented the GRATK treaty?"):
         assert _STATE.search(question), question
     for question in ("When will the GRATK treaty be reviewed?", "How long does copyright last for a work created today?",
                      "How many countries must ratify the WPPT before it enters into force?",
                      "Which providers must sign the code of practice?", "Which member states may vote in the Assembly?",
-                     "When did the WPPT enter into force?", "Must a country protect recordings made before it joined the Phonograms Convention?"):
+                     "When did the WPPT enter into force?", "Must a country protect recordings made before it joined the Phonograms Convention?",
+                     "Which member states must implement the exception?"):
         assert not _STATE.search(question), question
     # A headquarters is a body, not a place; a penalty may be a prison term, not only an amount.
     assert answer_type("Who chairs the AI Strategic Headquarters?") == "agent"

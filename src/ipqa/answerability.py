@@ -466,7 +466,7 @@ _STATE = re.compile(
     r"\b(?:so far|to date|currently|current|nowadays|latest|recent(?:ly)?|this year|next year|yet|in practice|actually|"
     r"statistics?|on appeal|how many \w+ (?:have|has|did)|"
     r"(?:which|what|how many) (?:[A-Z]\w* )?(?:(?:member )?(?:countr(?:y|ies)|states?|parties|party|members?|nations?|governments?)|compan(?:y|ies)|firms?|providers?|developers?) "
-    r"(?:have |has )?(?:first |already |last )?(?:ratified|signed|acceded|joined|adhered|voted)|"
+    r"(?:have |has )?(?:first |already |last )?(?:ratified|signed|acceded|joined|adhered|voted|opted|withdrawn|withdrew|denounced|implemented|transposed)|"
     r"when did (?:the )?(?:[A-Z][\w.]*\s){1,3}(?:join|ratify|accede|adhere))\b|これまで|現在|実際に|最新|今後|事例|目前|至今|迄今|现在|将来|将会|实际",
     re.I,
 )

@@ -239,3 +239,16 @@ def test_the_vector_search_is_wide_on_new_and_older_indexes(settings: Settings) 
     hnsw = store.collection.configuration["hnsw"]
     assert (hnsw["space"], hnsw["ef_search"]) == ("cosine", SEARCH_EF)  # a new index is made wide
     store.close()
+
+
+def test_a_closed_compound_the_index_writes_open_is_split_as_written() -> None:
+    index = Bm25Index.build([
+        ("a", "Deployers of an AI system that generates a deep fake shall disclose that the content is artificial."),
+        ("b", "Providers shall mark outputs with a watermark; watermarks must be robust. Water is marked on the map."),
+    ])
+    assert index.spelled_as_indexed("What does the AI Act say about deepfakes?") == "What does the AI Act say about deep fakes?"
+    assert index.search(index.spelled_as_indexed("deepfakes"), 2)[0][0] == "a"
+    assert index.search("deepfakes", 2) == []  # what BM25 found before
+    # Another form of an indexed word is no compound; a word too short to split or known as it is stays.
+    assert index.spelled_as_indexed("Must images be watermarked?") == "Must images be watermarked?"
+    assert index.spelled_as_indexed("Deployers disclose artificial outputs") == "Deployers disclose artificial outputs"

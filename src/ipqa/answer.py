@@ -62,6 +62,8 @@ def evidence_for(
 ) -> tuple[str, Evidence, dict[str, SourceInfo]]:
     """(query, evidence, indexed documents' infos) for a question: what both engines judge and write from."""
     query = contextual_query(question, history)
+    if (keyword := store.bm25) is not None:
+        query = keyword.spelled_as_indexed(query)
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
     infos = {r.doc_id: r.info for r in store.docs()}
     hits = hits + provision_siblings(hits, store) + purpose_clauses(query, hits, store, infos, filters or Filters())

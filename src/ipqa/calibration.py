@@ -56,14 +56,16 @@ def collect(assistant: Assistant, questions: list[Question], cache: Path | None 
         saved = pickle.loads(cache.read_bytes())
         E._CACHE.setdefault(assistant.embedder, OrderedDict()).update(saved["vectors"])
     rows = []
+    keyword = store.bm25
     for q in questions:
-        hits = saved["hits"].get(q.question)
+        query = keyword.spelled_as_indexed(q.question) if keyword is not None else q.question  # as answer.evidence_for
+        hits = saved["hits"].get(query)
         if hits is None:
-            hits = retrieve(q.question, store=store, embedder=assistant.embedder, settings=assistant.settings)
+            hits = retrieve(query, store=store, embedder=assistant.embedder, settings=assistant.settings)
             # What an answer reads (answer.evidence_for).
-            hits = saved["hits"][q.question] = hits + provision_siblings(hits, store) + purpose_clauses(q.question, hits, store, infos, Filters())
-        ev = E.gather(q.question, hits, infos, embedder=assistant.embedder, store=store, wanted=set(refs(q.question)))
-        rows.append(Row(q, q.question, ev))
+            hits = saved["hits"][query] = hits + provision_siblings(hits, store) + purpose_clauses(query, hits, store, infos, Filters())
+        ev = E.gather(query, hits, infos, embedder=assistant.embedder, store=store, wanted=set(refs(query)))
+        rows.append(Row(q, query, ev))
     if cache is not None:
         saved["vectors"] = dict(E._CACHE.get(assistant.embedder, {}))
         cache.write_bytes(pickle.dumps(saved))

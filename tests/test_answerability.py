@@ -82,6 +82,7 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert answer_type("Where is the seat of WIPO?") == "place"
     assert answer_type("What budget was set aside for the plan?") == "amount"
     assert answer_type("What royalty rate applies to streaming?") == "amount"
+    assert answer_type("中国著作权法中，侵犯著作权的法定赔偿额上限是多少？") == answer_type("罚款是多少？") == "amount"
     assert answer_type("Which ministers attended the meeting?") == "agent"
     assert answer_type("What does the budget chapter say?") == ""
     # An amount asked for with a few words between ("what concrete anti-piracy budget", "WIPO's annual budget").

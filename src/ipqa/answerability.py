@@ -55,7 +55,7 @@ _QUESTION_TYPES = (
         "amount",
         r"\bhow much\b|\bwhat (?:is the |was the )?(?:maximum |minimum |annual |total )?(?:fine|fee|penalty|amount|percentage|budget|royalty rate|price|cost)s?\b|"
         r"\bwhat\b(?:\s+(?:is|was|are|were)\b)?(?:\s+(?!the\b|a\b|of\b|for\b|to\b|in\b)[\w'’-]+){1,3}\s+(?:budget|fee|royalty rate|price|cost)s?\b|"
-        r"多少(?:元|钱)|(?:罚款|赔偿)(?:多少|数额是)|いくら|何円",
+        r"多少(?:元|钱)|(?:罚款|赔偿)(?:多少|数额是)|(?:额|金额|数额|罚款|赔偿)(?:的)?(?:上限|下限|最高|最低)?(?:是|为)多少|いくら|何円",
     ),
     ("number", r"\bhow many\b|\bwhat (?:is the )?(?:number|percentage|share|threshold)\b|多少(?:个|项|次|名|人|家|部)|几(?:个|项|次|名|家)|いくつ|何(?:人|件|回|か国|カ国)"),
     # What a law is for: its purpose clause ("The purpose of this Act is…", "…を目的とする。", "为了…，制定本法。").

@@ -12,11 +12,12 @@ from .catalog import named_docs
 from .chunking import label_with_path, scan_markers
 from .compare import answer_across, comparison_filters
 from .embedding import Embedder
-from .evidence import Evidence, Quote, gather, score_in_context, weights, with_list
+from .evidence import ASKS_DEFINITION, Evidence, Quote, defines, gather, score_in_context, weights, with_list
 from .holdings import MAX_HOLDINGS, asks_holding, holdings
-from .lexical import refs
+from .lexical import refs, tokenize
 from .prompts import EMPTY_QUESTION
 from .retrieve import Filters, retrieve, scope_languages, section_refs
+from .sentences import sentence_spans
 from .settings import Settings
 from .store import Store
 from .types import ANSWERED, PREMISE_CONTRADICTED, Answer, Citation, Hit, SourceInfo
@@ -67,6 +68,7 @@ def evidence_for(
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
     infos = {r.doc_id: r.info for r in store.docs()}
     hits = hits + provision_siblings(hits, store) + purpose_clauses(query, hits, store, infos, filters or Filters())
+    hits = hits + definitions(query, hits, store, infos, filters or Filters())
     # A time budget for composing one answer (IPQA_ANSWER_SECONDS): passages are scored in rank order until it is spent.
     # A filtered search (a jurisdiction, chosen documents: one column of `ipqa compare`) reads its sentences as if only
     # its documents were indexed: a work the question names outside the filter does not decide the glossary languages.
@@ -122,6 +124,31 @@ def purpose_clauses(question: str, hits: Sequence[Hit], store: Store, infos: dic
 
 
 MAX_PURPOSE_DOCS = 2  # renditions of one act (its Japanese text and English translation)
+
+_STATES_A_DEFINITION = re.compile(r"とは|所称|是指|\bmeans?\b|\bshall mean\b|\brefers? to\b")
+MAX_DEFINITIONS = 3  # passages per named document
+
+
+def definitions(question: str, hits: Sequence[Hit], store: Store, infos: dict[str, SourceInfo], filters: Filters) -> list[Hit]:
+    """For a question asking what a named document means by a term, the passages of that document defining it
+    ("この法律で「知的財産」とは、…をいう。", "The term “inventor” means…"), if retrieval did not bring them: the model and
+    BM25 matched "知的財産をどのように定義していますか" to the IP Basic Act's supplementary provisions, not Article 2."""
+    if not ASKS_DEFINITION.search(question):
+        return []
+    asked = set(tokenize(question))
+    named = sorted(d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction))
+    seen = {h.passage.passage_id for h in hits}
+    out: list[Hit] = []
+    for doc_id in named[:MAX_PURPOSE_DOCS]:
+        found = 0
+        for p in store.doc_passages(doc_id):
+            if found >= MAX_DEFINITIONS or p.passage_id in seen or not _STATES_A_DEFINITION.search(p.text):
+                continue
+            if any(defines(p.text[s:e], asked) for s, e in sentence_spans(p.text)):
+                seen.add(p.passage_id)
+                out.append(Hit(p, 0.0, via="provision"))
+                found += 1
+    return out
 
 
 def contextual_query(question: str, history: Sequence[tuple[str, str]]) -> str:

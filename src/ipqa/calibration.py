@@ -24,7 +24,7 @@ import numpy as np
 
 from . import answerability as A
 from . import evidence as E
-from .answer import provision_siblings, purpose_clauses
+from .answer import definitions, provision_siblings, purpose_clauses
 from .api import Assistant
 from .evaluate import Question, load_set, resolve
 from .lexical import refs
@@ -64,6 +64,7 @@ def collect(assistant: Assistant, questions: list[Question], cache: Path | None 
             hits = retrieve(query, store=store, embedder=assistant.embedder, settings=assistant.settings)
             # What an answer reads (answer.evidence_for).
             hits = saved["hits"][query] = hits + provision_siblings(hits, store) + purpose_clauses(query, hits, store, infos, Filters())
+            hits = saved["hits"][query] = hits + definitions(query, hits, store, infos, Filters())
         ev = E.gather(query, hits, infos, embedder=assistant.embedder, store=store, wanted=set(refs(query)))
         rows.append(Row(q, query, ev))
     if cache is not None:

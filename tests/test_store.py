@@ -252,3 +252,4 @@ def test_a_closed_compound_the_index_writes_open_is_split_as_written() -> None:
     # Another form of an indexed word is no compound; a word too short to split or known as it is stays.
     assert index.spelled_as_indexed("Must images be watermarked?") == "Must images be watermarked?"
     assert index.spelled_as_indexed("Deployers disclose artificial outputs") == "Deployers disclose artificial outputs"
+    assert Bm25Index.build([]).spelled_as_indexed("deepfakes") == "deepfakes"  # nothing indexed yet

@@ -67,7 +67,8 @@ def evidence_for(
         query = keyword.spelled_as_indexed(query)
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
     infos = {r.doc_id: r.info for r in store.docs()}
-    hits = hits + provision_siblings(hits, store) + purpose_clauses(query, hits, store, infos, filters or Filters())
+    hits = hits + provision_siblings(hits, store)
+    hits = hits + purpose_clauses(query, hits, store, infos, filters or Filters())
     hits = hits + definitions(query, hits, store, infos, filters or Filters())
     # A time budget for composing one answer (IPQA_ANSWER_SECONDS): passages are scored in rank order until it is spent.
     # A filtered search (a jurisdiction, chosen documents: one column of `ipqa compare`) reads its sentences as if only

@@ -63,7 +63,8 @@ def collect(assistant: Assistant, questions: list[Question], cache: Path | None 
         if hits is None:
             hits = retrieve(query, store=store, embedder=assistant.embedder, settings=assistant.settings)
             # What an answer reads (answer.evidence_for).
-            hits = saved["hits"][query] = hits + provision_siblings(hits, store) + purpose_clauses(query, hits, store, infos, Filters())
+            hits = hits + provision_siblings(hits, store)
+            hits = hits + purpose_clauses(query, hits, store, infos, Filters())
             hits = saved["hits"][query] = hits + definitions(query, hits, store, infos, Filters())
         ev = E.gather(query, hits, infos, embedder=assistant.embedder, store=store, wanted=set(refs(query)))
         rows.append(Row(q, query, ev))

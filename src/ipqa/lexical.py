@@ -167,7 +167,7 @@ class Bm25Index:
         (Article 50(4) not among the first 30 passages). A word some indexed word begins like ("watermarked" beside
         "watermark") is another form of a known word, not a compound; both halves must be indexed words of 4+ letters.
         Hand-written: no segmenter we can install knows the index's vocabulary."""
-        vocab = self.model.vocab_dict
+        vocab = getattr(self.model, "vocab_dict", None) if self.ids else None  # an empty index has no vocabulary
         if not vocab:
             return text
 

@@ -116,7 +116,7 @@ def purpose_clauses(question: str, hits: Sequence[Hit], store: Store, infos: dic
     named = sorted(d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction))
     seen = {h.passage.passage_id for h in hits}
     out: list[Hit] = []
-    for doc_id in named[:MAX_PURPOSE_DOCS]:
+    for doc_id in named[:MAX_NAMED_DOCS]:
         for p in store.doc_passages(doc_id):
             if "art:1" in section_refs(p.section) and p.passage_id not in seen:
                 seen.add(p.passage_id)
@@ -124,7 +124,7 @@ def purpose_clauses(question: str, hits: Sequence[Hit], store: Store, infos: dic
     return out
 
 
-MAX_PURPOSE_DOCS = 2  # renditions of one act (its Japanese text and English translation)
+MAX_NAMED_DOCS = 2  # named documents read whole for a purpose clause or a definition: the renditions of one act
 
 _STATES_A_DEFINITION = re.compile(r"とは|所称|是指|\bmeans?\b|\bshall mean\b|\brefers? to\b")
 MAX_DEFINITIONS = 3  # passages per named document
@@ -140,7 +140,7 @@ def definitions(question: str, hits: Sequence[Hit], store: Store, infos: dict[st
     named = sorted(d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction))
     seen = {h.passage.passage_id for h in hits}
     out: list[Hit] = []
-    for doc_id in named[:MAX_PURPOSE_DOCS]:
+    for doc_id in named[:MAX_NAMED_DOCS]:
         found = 0
         for p in store.doc_passages(doc_id):
             if found >= MAX_DEFINITIONS or p.passage_id in seen or not _STATES_A_DEFINITION.search(p.text):

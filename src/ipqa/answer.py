@@ -20,7 +20,7 @@ from .retrieve import Filters, retrieve, scope_languages, section_refs
 from .sentences import sentence_spans
 from .settings import Settings
 from .store import Store
-from .types import ANSWERED, PREMISE_CONTRADICTED, Answer, Citation, Hit, SourceInfo
+from .types import ANSWERED, PREMISE_CONTRADICTED, Answer, Citation, Hit, Passage, SourceInfo
 
 __all__ = ["answer", "compose", "evidence_for", "contextual_query", "citation_label", "score_in_context", "weights"]
 
@@ -62,14 +62,10 @@ def evidence_for(
     top_k: int | None = None,
 ) -> tuple[str, Evidence, dict[str, SourceInfo]]:
     """(query, evidence, indexed documents' infos) for a question: what both engines judge and write from."""
-    query = contextual_query(question, history)
-    if (keyword := store.bm25) is not None:
-        query = keyword.spelled_as_indexed(query)
+    query = indexed_query(contextual_query(question, history), store)
     hits = retrieve(query, store=store, embedder=embedder, settings=settings, top_k=top_k, filters=filters)
     infos = {r.doc_id: r.info for r in store.docs()}
-    hits = hits + provision_siblings(hits, store)
-    hits = hits + purpose_clauses(query, hits, store, infos, filters or Filters())
-    hits = hits + definitions(query, hits, store, infos, filters or Filters())
+    hits = read_alongside(query, hits, store, infos, filters or Filters())
     # A time budget for composing one answer (IPQA_ANSWER_SECONDS): passages are scored in rank order until it is spent.
     # A filtered search (a jurisdiction, chosen documents: one column of `ipqa compare`) reads its sentences as if only
     # its documents were indexed: a work the question names outside the filter does not decide the glossary languages.
@@ -106,6 +102,20 @@ def provision_siblings(hits: Sequence[Hit], store: Store) -> list[Hit]:
     return out
 
 
+def indexed_query(query: str, store: Store) -> str:
+    """The query spelled as the index spells its words (Bm25Index.spelled_as_indexed); as it is without a keyword index."""
+    keyword = store.bm25
+    return keyword.spelled_as_indexed(query) if keyword is not None else query
+
+
+def read_alongside(query: str, hits: Sequence[Hit], store: Store, infos: dict[str, SourceInfo], filters: Filters) -> list[Hit]:
+    """The retrieved hits and what an answer reads beside them: the rest of their provisions, then a named act's purpose
+    clause or a named document's definition of the question's term, when the question asks for one."""
+    read = list(hits) + provision_siblings(hits, store)
+    read += purpose_clauses(query, read, store, infos, filters)
+    return read + definitions(query, read, store, infos, filters)
+
+
 def purpose_clauses(question: str, hits: Sequence[Hit], store: Store, infos: dict[str, SourceInfo], filters: Filters) -> list[Hit]:
     """For a question asking what a named act is for, the passages of its first article, where statutes state their
     purpose ("この法律は、…を目的とする。", "为了…，制定本法。", "The purpose of this Act is…"): the model, matching
@@ -113,18 +123,8 @@ def purpose_clauses(question: str, hits: Sequence[Hit], store: Store, infos: dic
     sentence of it states a purpose is still judged (answer type): a treaty's Article 1 that does not is not quoted."""
     if answer_type(question) != "purpose":
         return []
-    named = sorted(d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction))
-    seen = {h.passage.passage_id for h in hits}
-    out: list[Hit] = []
-    for doc_id in named[:MAX_NAMED_DOCS]:
-        for p in store.doc_passages(doc_id):
-            if "art:1" in section_refs(p.section) and p.passage_id not in seen:
-                seen.add(p.passage_id)
-                out.append(Hit(p, 0.0, via="provision"))
-    return out
+    return _named_passages(question, hits, store, infos, filters, lambda p: "art:1" in section_refs(p.section))
 
-
-MAX_NAMED_DOCS = 2  # named documents read whole for a purpose clause or a definition: the renditions of one act
 
 _STATES_A_DEFINITION = re.compile(r"とは|所称|是指|\bmeans?\b|\bshall mean\b|\brefers? to\b")
 MAX_DEFINITIONS = 3  # passages per named document
@@ -137,18 +137,33 @@ def definitions(question: str, hits: Sequence[Hit], store: Store, infos: dict[st
     if not ASKS_DEFINITION.search(question):
         return []
     asked = set(tokenize(question))
+
+    def defining(p: Passage) -> bool:
+        return bool(_STATES_A_DEFINITION.search(p.text)) and any(defines(p.text[s:e], asked) for s, e in sentence_spans(p.text))
+
+    return _named_passages(question, hits, store, infos, filters, defining, MAX_DEFINITIONS)
+
+
+MAX_NAMED_DOCS = 2  # named documents read whole for a purpose clause or a definition: the renditions of one act
+
+
+def _named_passages(
+    question: str, hits: Sequence[Hit], store: Store, infos: dict[str, SourceInfo], filters: Filters,
+    keep: Callable[[Passage], bool], per_doc: int | None = None,
+) -> list[Hit]:
+    """The passages `keep` accepts of the documents the question names (within the filters), in document order, at most
+    `per_doc` of each, as hits read beside the retrieved ones (none already among `hits`)."""
     named = sorted(d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction))
     seen = {h.passage.passage_id for h in hits}
     out: list[Hit] = []
     for doc_id in named[:MAX_NAMED_DOCS]:
         found = 0
         for p in store.doc_passages(doc_id):
-            if found >= MAX_DEFINITIONS or p.passage_id in seen or not _STATES_A_DEFINITION.search(p.text):
+            if (per_doc is not None and found >= per_doc) or p.passage_id in seen or not keep(p):
                 continue
-            if any(defines(p.text[s:e], asked) for s, e in sentence_spans(p.text)):
-                seen.add(p.passage_id)
-                out.append(Hit(p, 0.0, via="provision"))
-                found += 1
+            seen.add(p.passage_id)
+            out.append(Hit(p, 0.0, via="provision"))
+            found += 1
     return out
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import answerability as A
 from . import evidence as E
-from .answer import definitions, provision_siblings, purpose_clauses
+from .answer import indexed_query, read_alongside
 from .api import Assistant
 from .evaluate import Question, load_set, resolve
 from .lexical import refs
@@ -56,16 +56,12 @@ def collect(assistant: Assistant, questions: list[Question], cache: Path | None 
         saved = pickle.loads(cache.read_bytes())
         E._CACHE.setdefault(assistant.embedder, OrderedDict()).update(saved["vectors"])
     rows = []
-    keyword = store.bm25
     for q in questions:
-        query = keyword.spelled_as_indexed(q.question) if keyword is not None else q.question  # as answer.evidence_for
+        query = indexed_query(q.question, store)  # what an answer reads, as answer.evidence_for reads it
         hits = saved["hits"].get(query)
         if hits is None:
             hits = retrieve(query, store=store, embedder=assistant.embedder, settings=assistant.settings)
-            # What an answer reads (answer.evidence_for).
-            hits = hits + provision_siblings(hits, store)
-            hits = hits + purpose_clauses(query, hits, store, infos, Filters())
-            hits = saved["hits"][query] = hits + definitions(query, hits, store, infos, Filters())
+            hits = saved["hits"][query] = read_alongside(query, hits, store, infos, Filters())
         ev = E.gather(query, hits, infos, embedder=assistant.embedder, store=store, wanted=set(refs(query)))
         rows.append(Row(q, query, ev))
     if cache is not None:

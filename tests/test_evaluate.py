@@ -14,7 +14,7 @@ from conftest import DATA, ROOT, SHARED
 from ipqa import evalreport, evaluate, metrics
 from ipqa.api import Assistant
 from ipqa.catalog import Catalog
-from ipqa.types import Answer, Citation, Hit, Passage
+from ipqa.types import Answer, Citation, Hit, Passage, SourceInfo
 
 EVAL_SET = ROOT / "eval" / "questions.jsonl"
 
@@ -77,6 +77,30 @@ def test_quote_not_in_document_fails_loudly(tmp_path: Path) -> None:
     q = evaluate.Question("q1", "?", "lookup", True, (evaluate.Evidence("a", "fifty   years after\nthe death"),), ())
     start = doc.read_text().find("fifty")
     assert evaluate.resolve_in({"a": (doc, "a")}, [q])[0].evidence[0].spans == (("a", start, start + len("fifty years after the death")),)
+
+
+def test_a_gold_quote_also_stands_in_the_same_article_of_a_translation(tmp_path: Path) -> None:
+    ja, en = tmp_path / "ja.txt", tmp_path / "en.txt"
+    ja.write_text("第一条 目的を定める。第二条 定義を定める。")
+    en.write_text("Article 1 This Act sets its purpose. Article 2 This Act defines terms.")
+    infos = {
+        "ja": SourceInfo("ja", "JA", "JA", "act", language="ja"),
+        "en": SourceInfo("en", "EN", "EN", "act", language="en", authoritative=False),
+        "other": SourceInfo("other", "O", "O", "other", language="en"),
+    }
+    passages = {
+        "ja": [Passage("ja1", "ja", "第一条 目的を定める。", "Article 1 (第一条)", 0, 11), Passage("ja2", "ja", "第二条 定義を定める。", "Article 2 (第二条)", 11, 22)],
+        "en": [Passage("en1", "en", "Article 1 This Act sets its purpose.", "Article 1", 0, 36), Passage("en2", "en", "Article 2 This Act defines terms.", "Article 2", 37, 70)],
+        "other": [Passage("o2", "other", "Article 2 Unrelated.", "Article 2", 0, 20)],
+    }
+    q = evaluate.Question("q1", "?", "lookup", True, (evaluate.Evidence("ja", "定義を定める"),), ())
+    q = evaluate.resolve_in({"ja": (ja, "act"), "en": (en, "act")}, [q])[0]
+    assert [s[0] for s in q.evidence[0].spans] == ["ja"]  # the words differ: the quote is found in its own text only
+    widened = evaluate.in_translations([q], infos, passages.__getitem__)[0]
+    # Article 2 of the translation counts; its Article 1 and another work's Article 2 do not.
+    assert widened.evidence[0].spans == (*q.evidence[0].spans, ("en", 37, 70))
+    for p, credited in ((passages["en"][1], True), (passages["en"][0], False)):
+        assert evaluate.score(widened, _answer(p, (_cite(p, p.text[10:]),)), 1.0).any_gold_cited is credited
 
 
 def test_run_scores_and_reports_on_a_real_index(small: Assistant, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import statistics
 import time
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,8 @@ from typing import Any
 from . import metrics as M
 from .errors import IpqaError
 from .loaders import load
-from .types import PREMISE_CONTRADICTED, REFUSED, Answer, Passage
+from .renditions import article_key
+from .types import PREMISE_CONTRADICTED, REFUSED, Answer, Passage, SourceInfo
 from .verify import count_unsupported
 
 CATEGORIES = ("lookup", "definition", "obligation", "comparison", "commentary", "unanswerable", "false-premise")
@@ -155,9 +156,39 @@ def document_text(path: Path | str) -> str:
 
 
 def resolve(questions: Sequence[Question], assistant: Any) -> list[Question]:
-    """Attach gold spans (and jurisdictions), using the documents indexed by `assistant`."""
+    """Attach gold spans (and jurisdictions), using the documents indexed by `assistant`; translations' articles too."""
     sources = assistant.sources()
-    return resolve_in({d.doc_id: (Path(d.path), d.info.work_id) for d in sources}, questions, {d.doc_id: d.info.jurisdiction for d in sources})
+    resolved = resolve_in({d.doc_id: (Path(d.path), d.info.work_id) for d in sources}, questions, {d.doc_id: d.info.jurisdiction for d in sources})
+    return in_translations(resolved, {d.doc_id: d.info for d in sources}, assistant.passages)
+
+
+def in_translations(questions: Sequence[Question], infos: dict[str, SourceInfo], passages_of: Callable[[str], Sequence[Passage]]) -> list[Question]:
+    """Each gold span also in the same article of its work's renditions in another language.
+
+    A text and its translation are one work, and a citation of either counts as the act; their words differ, so the
+    quote is found in one and its article (aligned by number, as the chat's counterparts are) stands for it in the other.
+    """
+    works: dict[str, list[str]] = {}
+    for doc_id, info in infos.items():
+        works.setdefault(info.work_id, []).append(doc_id)
+    cache: dict[str, Sequence[Passage]] = {}
+
+    def passages(doc_id: str) -> Sequence[Passage]:
+        if doc_id not in cache:
+            cache[doc_id] = passages_of(doc_id)
+        return cache[doc_id]
+
+    def widened(ev: Evidence) -> Evidence:
+        info = infos.get(ev.doc)
+        others = [d for d in works.get(info.work_id, ()) if infos[d].language != info.language] if info else []
+        found = {s[0] for s in ev.spans}
+        if not others or ev.doc not in found:
+            return ev
+        keys = {k for p in passages(ev.doc) if any(M.overlaps((p.doc_id, p.start, p.end), s) for s in ev.spans) for k in [article_key(p.section)] if k}
+        extra = tuple((d, p.start, p.end) for d in others if d not in found for p in passages(d) if article_key(p.section) in keys)
+        return replace(ev, spans=ev.spans + extra) if extra else ev
+
+    return [replace(q, evidence=tuple(map(widened, q.evidence)), contradiction=tuple(map(widened, q.contradiction))) for q in questions]
 
 
 def resolve_in(docs: dict[str, tuple[Path, str]], questions: Sequence[Question], jurisdictions: dict[str, str] | None = None) -> list[Question]:

@@ -42,6 +42,20 @@ def test_a_line_wrapped_before_a_reference_continues_the_sentence_and_a_capitals
     assert "Authorised representatives shall act." in got
 
 
+def test_a_line_opening_with_a_year_continues_the_sentence_a_numbered_item_does_not() -> None:
+    # The AI Act's PDF, Recital 179: the layout wrapped "2 August 2025." after "August".
+    text = (
+        "the provisions on notified bodies and governance structure should apply from 2 August\n"
+        "2025. Given the rapid pace of technological advancements, obligations should apply from 2 August 2025.\n"
+        "Miller v. Gammie, 335 F.3d 889, 900 (9th Cir.\n2003) (en banc).\n"
+        "12. Member States shall lay down rules.\n101a. Inserted later."
+    )
+    got = [text[s:e] for s, e in sentence_spans(text)]
+    assert got[0] == "the provisions on notified bodies and governance structure should apply from 2 August\n2025."
+    assert "Miller v. Gammie, 335 F.3d 889, 900 (9th Cir.\n2003) (en banc)." in got
+    assert got[-2:] == ["12. Member States shall lay down rules.", "101a. Inserted later."]
+
+
 def test_follow_ups_carry_the_previous_question_only_when_they_refer_back() -> None:
     history = [("What does the commentary say about Japan and WIPO?", "…")]
     assert contextual_query("What about piracy?", history).startswith("What does the commentary say")

@@ -20,8 +20,10 @@ _FOOTNOTE_END = re.compile(r"(?:(?<=[A-Za-z]{2})|(?<=[)\]”\"’]))[.!?][\"”�
 # A line break ends a sentence where a blank line, a list item (also a Chinese "（一）"), a heading or a provision follows; a single line break
 # (PDF layout) does not. Matched against each line on its own: a pattern run at every newline of the whole text cost
 # more per newline the longer the text (runs of blank lines were quadratic).
+# A marker's number has at most three digits: a line opening with a year ("2 August\n2025. Given…", "(9th Cir.\n2003)")
+# is a PDF line wrapped inside a date, and the sentence goes on.
 _LINE_START = re.compile(
-    r"[ \t]*(?:#|\(?[0-9a-zA-Z]{1,4}[.)]{1,2}(?:\s|$)|第|Article\b|§|[A-Z][A-Z .]{6,}$"
+    r"[ \t]*(?:#|\(?(?:[0-9]{1,3}[a-zA-Z]?|[a-zA-Z]{1,4})[.)]{1,2}(?:\s|$)|第|Article\b|§|[A-Z][A-Z .]{6,}$"
     rf"|[０-９]{{1,3}}[ \t\u3000]|\*\*[0-9０-９]{{1,3}}\*\*|(?:-[ \t]+)?[{_CJK_NUM}]{{1,4}}(?:の[{_CJK_NUM}]{{1,3}})*[ \t\u3000]|（[{_CJK_NUM}]{{1,4}}）)"
 )
 # Brackets and quotation marks that hold CJK full stops; counted per line, so one stray bracket cannot swallow a passage.
@@ -42,7 +44,7 @@ _OPEN_LINE_END = re.compile(r"[a-z,]$")
 # A line of capitals alone ("ENTRY INTO FORCE", "B. THE COPIES USED TO BUILD A CENTRAL LIBRARY.") is a heading: the
 # sentence below it starts after it (else it would be quoted with its heading, or dropped with it as a title).
 _CAPITALS_LINE = re.compile(r"[ \t]*(?:[A-Z0-9]{1,4}\.[ \t]+)?[A-Z][A-Z’'\-]+(?:[ \t]+[A-Z’'\-]+)+\.?[ \t]*")
-_LONE_MARKER = re.compile(r"\s*\(?[0-9a-zA-Z]{1,4}\)?\.?")
+_LONE_MARKER = re.compile(r"\s*\(?(?:[0-9]{1,3}[a-zA-Z]?|[a-zA-Z]{1,4})\)?\.?")
 _TWELVE_WORDS = re.compile(r"(?:\S+\s+){11}\S")  # looks no further than the 12th word (str.split() would copy them all)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 

@@ -42,17 +42,19 @@ def test_a_line_wrapped_before_a_reference_continues_the_sentence_and_a_capitals
     assert "Authorised representatives shall act." in got
 
 
-def test_a_line_opening_with_a_year_continues_the_sentence_a_numbered_item_does_not() -> None:
+def test_a_year_opening_a_line_or_a_month_abbreviation_ends_no_sentence_a_numbered_item_does() -> None:
     # The AI Act's PDF, Recital 179: the layout wrapped "2 August 2025." after "August".
     text = (
         "the provisions on notified bodies and governance structure should apply from 2 August\n"
         "2025. Given the rapid pace of technological advancements, obligations should apply from 2 August 2025.\n"
         "Miller v. Gammie, 335 F.3d 889, 900 (9th Cir.\n2003) (en banc).\n"
+        "(Pub. L. 94–553, title I, § 101, Oct. 19, 1976, 90 Stat. 2546.)\n"
         "12. Member States shall lay down rules.\n101a. Inserted later."
     )
     got = [text[s:e] for s, e in sentence_spans(text)]
     assert got[0] == "the provisions on notified bodies and governance structure should apply from 2 August\n2025."
     assert "Miller v. Gammie, 335 F.3d 889, 900 (9th Cir.\n2003) (en banc)." in got
+    assert "(Pub. L. 94–553, title I, § 101, Oct. 19, 1976, 90 Stat. 2546.)" in got  # a month's abbreviation ends nothing
     assert got[-2:] == ["12. Member States shall lay down rules.", "101a. Inserted later."]
 
 
@@ -95,6 +97,12 @@ def test_a_sentence_introducing_a_list_is_quoted_with_its_items() -> None:
     # Any other sentence is quoted as it was.
     plain = write("What applies?", Judgement(ANSWERED, quotes=quotes[2:]), Evidence((hit,), quotes[2:]), {})
     assert [c.quote for c in plain.citations] == ["This Treaty applies to all patents."]
+    # The US Code introduces its lists with a dash: "…the factors to be considered shall include—".
+    code = "In determining whether the use is fair the factors shall include—\n\n(1) the purpose of the use;\n\n(2) the effect of the use."
+    hit = Hit(Passage("p2", "us", code, "§ 107", 0, len(code)), 1.0)
+    q = Quote(0, 0, code.index("—") + 1, 1.0)
+    dashed = write("What factors decide fair use?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {})
+    assert [c.quote for c in dashed.citations] == [code]
 
 
 def test_a_footnote_marker_after_a_full_stop_ends_the_sentence() -> None:

@@ -696,9 +696,9 @@ def _encode(sentences: Sequence[str], embedder: Embedder) -> list[np.ndarray]:
 
 
 # A sentence that introduces a list ("The objectives of this Treaty are to:", "…shall require applicants to disclose:",
-# "……包括：") says nothing until its items: quoted, it runs on through the items that follow it in the passage, up to the
+# "……包括：", the US Code's "…the factors to be considered shall include—") says nothing until its items: quoted, it runs on through the items that follow it in the passage, up to the
 # item that closes the list ('.' or '。'), as one verbatim span (still whole sentences and items).
-_LEAD_IN = re.compile(r"[:：]\s*$")
+_LEAD_IN = re.compile(r"[:：—]\s*$")
 _ITEM = re.compile(
     r"^\s*(?:\(?(?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,3})\)|\d{1,3}\.(?!\d)|[-–•]\s+[一二三四五六七八九十百]*|（[一二三四五六七八九十百]+）|[一二三四五六七八九十百]+[、．])",
     re.I,

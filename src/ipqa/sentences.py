@@ -32,7 +32,7 @@ _CJK_STOPS = re.compile(r"[。；！？]")
 _OPENERS = "「『（(〔【《“"
 _CLOSERS = "」』）)〕】》”"
 _NOT_BRACKET = re.compile(r"[^「」『』（）]+")
-_ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Arts|Sec|para|paras|pp|cf|Inc|Co|Stat|Pub|L|U\.S|e\.g|i\.e|v|vs|Dr|Mr|Ms|Mrs|Opp|Exh|Br|Ct|Cir|Supp|F|Cal|App|Dkt|ECF|et al|Fed|Reg|ibid|id)|\b[A-Z])$")
+_ABBREV = re.compile(r"(?:\b(?:No|Nos|Art|Arts|Sec|para|paras|pp|cf|Inc|Co|Stat|Pub|L|U\.S|e\.g|i\.e|v|vs|Dr|Mr|Ms|Mrs|Opp|Exh|Br|Ct|Cir|Supp|F|Cal|App|Dkt|ECF|et al|Fed|Reg|ibid|id|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)|\b[A-Z])$")
 _HEADING_LINE = re.compile(
     r"[ \t]*(?:(?:Article|ARTICLE|CHAPTER|SECTION|ANNEX|PART|TITLE)[ \t]+[0-9IVXLC]+[a-z]*(?:-[0-9]+)?(?:[ \t]+\([^)\n]{1,80}\))?"
     rf"|(?:附[ \t\u3000]*則)?第[{_CJK_NUM}0-9]+[条章節节款編编](?:の[{_CJK_NUM}]+)*(?:[ \t\u3000]*[（(][^）)\n]{{1,60}}[）)])?)[ \t\u3000]*"

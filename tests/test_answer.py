@@ -103,6 +103,10 @@ def test_a_sentence_introducing_a_list_is_quoted_with_its_items() -> None:
     q = Quote(0, 0, code.index("—") + 1, 1.0)
     dashed = write("What factors decide fair use?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {})
     assert [c.quote for c in dashed.citations] == [code]
+    # Short as a heading, but the dash closes it: a candidate, not a title.
+    from ipqa.evidence import _is_title
+
+    assert not _is_title(code[: code.index("—") + 1]) and _is_title("Limitations on exclusive rights: Fair use")
 
 
 def test_a_footnote_marker_after_a_full_stop_ends_the_sentence() -> None:

@@ -285,6 +285,17 @@ def test_never_the_same_passage_span_twice() -> None:
     assert len(spans) == 2 and all(not (s1 < e2 and s2 < e1) for i, (_, s1, e1) in enumerate(spans) for (_, s2, e2) in spans[i + 1 :])
 
 
+def test_an_item_of_a_chosen_lead_ins_list_takes_no_place() -> None:
+    """A sentence introducing a list is quoted with its items: an item of that list is not chosen again beside it."""
+    text = "A person shall be entitled to a patent unless—\n(1) the invention was patented before; or\n(2) it was described before."
+    other = "Whoever invents any new and useful process may obtain a patent therefor."
+    hits = (Hit(Passage("a", "us-35usc", text, "§ 102", 0, len(text)), 1.0), Hit(Passage("b", "us-35usc", other, "§ 101", 500, 500 + len(other)), 0.9))
+    item = text.index("(1)")
+    quotes = (Quote(0, 0, item - 1, 0.9), Quote(0, item, text.index("\n(2)"), 0.88), Quote(1, 0, len(other), 0.8))
+    ev = Evidence(hits, quotes)
+    assert [ev.text(q) for q in choose(ev, 2)] == [text[: item - 1], other]
+
+
 def test_refusal_reasons_without_retrieval() -> None:
     ev = _evidence([("The term of protection granted by this Convention shall be the life of the author.", 0.6)])
     j = judge("What does Article 4 of the DSM Directive say?", "What does Article 4 of the DSM Directive say?", ev, INFOS)

@@ -17,7 +17,7 @@ from importlib import resources
 
 from .catalog import named_docs
 from .chunking import cn_number
-from .evidence import Evidence, Quote
+from .evidence import Evidence, Quote, with_list
 from .glossary import question_language
 from .lexical import ja_names, refs, stem, tokenize
 from .premise import asked as yes_no_statement
@@ -695,7 +695,8 @@ def choose(evidence: Evidence, limit: int, kind: str = "") -> list[Quote]:
         doc, s, e = evidence.doc_span(q)
         if any(d == doc and s < e2 and s2 < e for d, s2, e2 in spans) or per_hit.get(q.hit_index, 0) >= 2:
             continue
-        spans.append((doc, s, e))
+        # A sentence introducing a list is quoted with its items (evidence.with_list): an item of it takes no place.
+        spans.append(evidence.doc_span(with_list(evidence.hits[q.hit_index], q)))
         per_hit[q.hit_index] = per_hit.get(q.hit_index, 0) + 1
         chosen.append(q)
     return chosen

@@ -35,7 +35,7 @@ _GENERIC = {"article", "section", "recital", "act", "law", "provide", "provides"
 # 0.7/0.3 quoted gold most often on train, answering everything (0.5/0.5: 0.507, 0.6/0.4: 0.511, 0.7/0.3: 0.520).
 LEXICAL_WEIGHT = 0.7
 SEMANTIC_WEIGHT = 0.3
-_CLOSED_END = re.compile(r"[.!?;:。；！？\"”’)\]]\s*$")
+_CLOSED_END = re.compile(r"[.!?;:。；！？\"”’)\]—]\s*$")  # a dash closes a lead-in ("…shall include—"), no title
 _OPEN_START = re.compile(r"\s*[a-z,;]")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 

@@ -169,6 +169,10 @@ def test_a_japanese_question_about_the_english_commentary_is_answered_from_it(ja
     assert result.answered, result.text
     quotes = [c.quote for c in result.citations if c.doc_id == "wipo-japan-ai-ip-2026-commentary"]
     assert any("WIPO should take international leadership" in q for q in quotes), result.text
+    # The minister's request on piracy: the English sentence sharing the question's own words ("WIPO") and its glossary
+    # terms outranks the one that matched the English rendering better (evidence.RENDERING_WEIGHT).
+    result = japan.ask("小野田大臣は海賊版について、WIPOに何をするよう求めましたか。")
+    assert any("WIPO should take international leadership" in c.quote for c in result.citations), result.text
     # ... while a Japanese question about the Copyright Act still quotes the Japanese act, not an English text.
     result = japan.ask("著作権法の目的は何ですか")
     assert result.citations and all(c.doc_id == "jp-copyright-act-ja" for c in result.citations), result.text

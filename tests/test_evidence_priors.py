@@ -324,6 +324,29 @@ def test_an_item_cut_from_its_lead_in_by_a_passage_boundary_is_quoted_with_it() 
     assert all(alone.lead_of(q) is None for q in alone.quotes)
 
 
+def test_a_list_a_passage_boundary_cuts_is_quoted_to_its_last_item() -> None:
+    from ipqa.answer import write
+    from ipqa.answerability import ANSWERED, Judgement
+    from ipqa.types import Passage
+
+    first = "In determining whether a use is fair the factors to be considered shall include—\n\n(1) the purpose of the use;\n\n(2) the nature of the work; and"
+    second = "(2) the nature of the work; and\n\n(3) the effect of the use upon the market.\n\nThe fact that a work is unpublished shall not bar fair use."
+    start2 = len(first) - len("(2) the nature of the work; and")  # chunks overlap
+    p1 = Passage("p1", "us", first, "§ 107", 0, len(first))
+    p2 = Passage("p2", "us", second, "§ 107", start2, start2 + len(second))
+    ev = gather("What factors decide fair use?", [Hit(p1, 1.0)], {}, embedder=None, store=E._Neighbours([p1, p2]))
+    # The passage runs on to the item closing its list, no further; that item is quotable but no candidate of this hit.
+    assert ev.hits[0].passage.text.endswith("(3) the effect of the use upon the market.")
+    assert all("(3)" not in ev.text(q) for q in ev.quotes)
+    lead = next(q for q in ev.quotes if ev.text(q).startswith("In determining"))
+    answer = write("What factors decide fair use?", Judgement(ANSWERED, "", "", (lead,)), ev, {})
+    assert [c.quote for c in answer.citations] == [ev.hits[0].passage.text]
+    # Another provision's passage after it is not joined.
+    other = Passage("p2", "us", second, "§ 108", start2, start2 + len(second))
+    alone = gather("What factors decide fair use?", [Hit(p1, 1.0)], {}, embedder=None, store=E._Neighbours([p1, other]))
+    assert alone.hits[0].passage.text == first
+
+
 # A list of items the chunker splits over several passages, the sentence introducing it in the first (Chroma in a temp
 # dir, the real chunker and store).
 _ITEMS = "\n".join(f"- {n} 第{n}号に掲げる行為として政令で定める方法により著作物等を公衆に提示し又は提供することを業として継続的に行つた者" for n in "一二三四五六七八九十")

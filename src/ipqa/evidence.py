@@ -245,6 +245,8 @@ def complete(hits: Sequence[Hit], store: Store | None) -> tuple[tuple[Hit, ...],
                     break
             else:
                 tail_open = not _CLOSED_END.search(p.text) and p.text[-1:] >= "\u3000"
+            if not tail_open:
+                p = _with_list_tail(p, last, store)
             first, joined, offset = hit.passage, p, 0  # `offset`: where p starts inside `joined`
             for step in range(MAX_JOINS):
                 if (prev := store.adjacent(first.passage_id, -1)) is None or (gap := _gap(store, prev, joined)) is None:
@@ -277,6 +279,37 @@ def complete(hits: Sequence[Hit], store: Store | None) -> tuple[tuple[Hit, ...],
 
 
 MAX_JOINS = 8  # neighbouring passages joined to complete one sentence (a CJK sentence may outrun several)
+
+
+def _with_list_tail(p: Passage, last: Passage, store: Store) -> Passage:
+    """A passage ending inside a list (its last piece an item that does not close it: "(3) …as a whole; and") runs on
+    over the next passages of its provision to the item that closes the list, so that a sentence introducing the list is
+    quoted with all its items (with_list). Only the quotable text grows: the region scored stays the passage's own."""
+    spans = sentence_spans(p.text)
+    if not spans or not _ITEM.match(p.text[spans[-1][0] : spans[-1][1]]) or _LIST_END.search(p.text[spans[-1][0] : spans[-1][1]]):
+        return p
+    boundary, out = len(p.text), p
+    for _ in range(MAX_JOINS):
+        # `last`: the last passage completing the sentence joined (perhaps read past: nothing of it was kept).
+        nxt = last if last.end > out.end else store.adjacent(last.passage_id, 1)
+        if nxt is None or nxt.section != p.section or (gap := _gap(store, out, nxt)) is None:
+            return p
+        merged, last = _merge(out, nxt, gap), nxt
+        end = None
+        for s, e in sentence_spans(merged.text):
+            if e <= boundary:
+                continue
+            if not _ITEM.match(merged.text[s:e]) or e > MAX_LIST_CHARS + boundary:
+                end = s
+                break
+            if _LIST_END.search(merged.text[s:e]):
+                end = e
+                break
+        if end is not None:
+            text = merged.text[:end].rstrip()
+            return replace(merged, text=text, end=merged.start + len(text)) if len(text) > boundary else p
+        out = merged
+    return p
 
 
 def _starts_inside(prev: Passage, p: Passage) -> bool:

@@ -345,6 +345,15 @@ def test_a_list_a_passage_boundary_cuts_is_quoted_to_its_last_item() -> None:
     other = Passage("p2", "us", second, "§ 108", start2, start2 + len(second))
     alone = gather("What factors decide fair use?", [Hit(p1, 1.0)], {}, embedder=None, store=E._Neighbours([p1, other]))
     assert alone.hits[0].passage.text == first
+    # A passage ending on the sentence introducing the list runs on over the items the next passage holds, to the end of
+    # the provision when no item closes the list.
+    lead_in = "The logging capabilities shall provide, at a minimum:"
+    items = "\n\n(a) recording of each use;\n\n(b) the reference database;"  # size-split chunks touch
+    q1 = Passage("q1", "eu", lead_in, "Article 12", 0, len(lead_in))
+    q2 = Passage("q2", "eu", items, "Article 12", len(lead_in), len(lead_in) + len(items))
+    q3 = Passage("q3", "eu", "Article 13 Transparency.", "Article 13", q2.end, q2.end + 24)
+    ev = gather("What must logging provide?", [Hit(q1, 1.0)], {}, embedder=None, store=E._Neighbours([q1, q2, q3]))
+    assert ev.hits[0].passage.text.endswith("(b) the reference database;") and "Article 13" not in ev.hits[0].passage.text
 
 
 # A list of items the chunker splits over several passages, the sentence introducing it in the first (Chroma in a temp

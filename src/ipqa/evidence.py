@@ -282,17 +282,21 @@ MAX_JOINS = 8  # neighbouring passages joined to complete one sentence (a CJK se
 
 
 def _with_list_tail(p: Passage, last: Passage, store: Store) -> Passage:
-    """A passage ending inside a list (its last piece an item that does not close it: "(3) …as a whole; and") runs on
-    over the next passages of its provision to the item that closes the list, so that a sentence introducing the list is
-    quoted with all its items (with_list). Only the quotable text grows: the region scored stays the passage's own."""
+    """A passage ending inside a list (its last piece the sentence introducing it, "…at a minimum:", or an item that does
+    not close it, "(3) …as a whole; and") runs on over the next passages of its provision to the item that closes the
+    list (or the provision's end), so that a sentence introducing the list is quoted with all its items (with_list).
+    Only the quotable text grows: the region scored stays the passage's own."""
     spans = sentence_spans(p.text)
-    if not spans or not _ITEM.match(p.text[spans[-1][0] : spans[-1][1]]) or _LIST_END.search(p.text[spans[-1][0] : spans[-1][1]]):
+    tail = p.text[spans[-1][0] : spans[-1][1]] if spans else ""
+    if not (_LEAD_IN.search(tail) or _ITEM.match(tail) and not _LIST_END.search(tail)):
         return p
     boundary, out = len(p.text), p
     for _ in range(MAX_JOINS):
         # `last`: the last passage completing the sentence joined (perhaps read past: nothing of it was kept).
         nxt = last if last.end > out.end else store.adjacent(last.passage_id, 1)
-        if nxt is None or nxt.section != p.section or (gap := _gap(store, out, nxt)) is None:
+        if nxt is None or nxt.section != p.section:
+            return out  # the provision ends with its list
+        if (gap := _gap(store, out, nxt)) is None:
             return p
         merged, last = _merge(out, nxt, gap), nxt
         end = None
@@ -733,8 +737,9 @@ def _encode(sentences: Sequence[str], embedder: Embedder) -> list[np.ndarray]:
 
 
 # A sentence that introduces a list ("The objectives of this Treaty are to:", "…shall require applicants to disclose:",
-# "……包括：", the US Code's "…the factors to be considered shall include—") says nothing until its items: quoted, it runs on through the items that follow it in the passage, up to the
-# item that closes the list ('.' or '。'), as one verbatim span (still whole sentences and items).
+# "……包括：", the US Code's "…the factors to be considered shall include—") says nothing until its items: quoted, it runs
+# on through the items that follow it in the passage (complete() joins those a passage boundary cut off), up to the item
+# that closes the list ('.' or '。'), as one verbatim span (still whole sentences and items).
 _LEAD_IN = re.compile(r"[:：—]\s*$")
 _ITEM = re.compile(
     r"^\s*(?:\(?(?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,3})\)|\d{1,3}\.(?!\d)|[-–•]\s+[一二三四五六七八九十百]*|（[一二三四五六七八九十百]+）|[一二三四五六七八九十百]+[、．])",

@@ -75,6 +75,10 @@ def test_answer_types_and_what_sentences_carry() -> None:
     assert carries("These measures are established to promote the healthy development of generative AI.", "purpose")
     assert not carries("著作権を目的とする質権は、当該著作権の譲渡…に対しても、行なうことができる。", "purpose")
     assert answer_type("When must the codes of practice be ready?") == "date"
+    # "Where" in Japanese and Chinese asks for a place as in English; "to what extent" (どこまで) does not.
+    assert answer_type("人工知能戦略本部はどこに置かれますか。") == answer_type("提供者应当向哪里投诉？") == "place"
+    assert answer_type("私的複製はどこまで認められますか。") == ""
+    assert carries("…推進するため、内閣に、人工知能戦略本部（以下「本部」という。）を置く。", "place")
     # "When may…" asks in which cases, which no date answers.
     assert answer_type("When may countries allow reproduction without authorisation?") == ""
     assert answer_type("How much can the fine be?") == "amount"

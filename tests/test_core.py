@@ -17,7 +17,10 @@ def _check_citations(answer: Answer, store: Store) -> None:
     assert answer.citations
     for c in answer.citations:
         if c.passage_id not in retrieved:
-            retrieved.update((p.passage_id, p) for p in store.doc_passages(c.doc_id))
+            # The stored passages join, never replacing a retrieved one: that one may be completed (a sentence or a list a
+            # passage boundary cut), and the citation quotes the completed text.
+            for p in store.doc_passages(c.doc_id):
+                retrieved.setdefault(p.passage_id, p)
         assert c.passage_id in retrieved
         assert retrieved[c.passage_id].text == c.passage
         assert c.passage[c.quote_start : c.quote_end] == c.quote

@@ -159,7 +159,9 @@ def _named_passages(
     for doc_id in named[:MAX_NAMED_DOCS]:
         found = 0
         for p in store.doc_passages(doc_id):
-            if (per_doc is not None and found >= per_doc) or p.passage_id in seen or not keep(p):
+            if per_doc is not None and found >= per_doc:
+                break
+            if p.passage_id in seen or not keep(p):
                 continue
             seen.add(p.passage_id)
             out.append(Hit(p, 0.0, via="provision"))

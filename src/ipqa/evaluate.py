@@ -181,9 +181,9 @@ def in_translations(questions: Sequence[Question], infos: dict[str, SourceInfo],
     def widened(ev: Evidence) -> Evidence:
         info = infos.get(ev.doc)
         others = [d for d in works.get(info.work_id, ()) if infos[d].language != info.language] if info else []
-        found = {s[0] for s in ev.spans}
-        if not others or ev.doc not in found:
+        if not others:
             return ev
+        found = {s[0] for s in ev.spans}
         keys = {k for p in passages(ev.doc) if any(M.overlaps((p.doc_id, p.start, p.end), s) for s in ev.spans) for k in [article_key(p.section)] if k}
         extra = tuple((d, p.start, p.end) for d in others if d not in found for p in passages(d) if article_key(p.section) in keys)
         return replace(ev, spans=ev.spans + extra) if extra else ev

@@ -299,18 +299,9 @@ def _with_list_tail(p: Passage, last: Passage, store: Store) -> Passage:
         if (gap := _gap(store, out, nxt)) is None:
             return p
         merged, last = _merge(out, nxt, gap), nxt
-        end = None
-        for s, e in sentence_spans(merged.text):
-            if e <= boundary:
-                continue
-            if not _ITEM.match(merged.text[s:e]) or e > MAX_LIST_CHARS + boundary:
-                end = s
-                break
-            if _LIST_END.search(merged.text[s:e]):
-                end = e
-                break
-        if end is not None:
-            text = merged.text[:end].rstrip()
+        _, stop = _items_after(merged.text, boundary, boundary)
+        if stop is not None:
+            text = merged.text[:stop].rstrip()
             return replace(merged, text=text, end=merged.start + len(text)) if len(text) > boundary else p
         out = merged
     return p
@@ -755,13 +746,20 @@ def with_list(hit: Hit, q: Quote) -> Quote:
     text = hit.passage.text
     if not _LEAD_IN.search(text[q.start : q.end]):
         return q
-    end = q.end
+    return replace(q, end=_items_after(text, q.end, q.start)[0])
+
+
+def _items_after(text: str, after: int, origin: int) -> tuple[int, int | None]:
+    """The list items following offset `after`: where the last of them ends (`after` if none), and where the list stops
+    (None: the text ran out first, the list may go on in the next passage): after the item closing it ('.' or '。'), or
+    at the first piece that is no item or would take the quote from `origin` past MAX_LIST_CHARS."""
+    end = after
     for s, e in sentence_spans(text):
-        if s < q.end:
+        if e <= after:
             continue
-        if not _ITEM.match(text[s:e]) or e - q.start > MAX_LIST_CHARS:
-            break
+        if not _ITEM.match(text[s:e]) or e - origin > MAX_LIST_CHARS:
+            return end, s
         end = e
         if _LIST_END.search(text[s:e]):
-            break
-    return replace(q, end=end)
+            return end, e
+    return end, None

@@ -156,9 +156,3 @@ def question_language(question: str) -> str:
         return "ja"
     return "zh" if _CJK.search(question) else "en"
 
-
-def expand_query(question: str, named_languages: frozenset[str] = frozenset(), scope_languages: frozenset[str] = frozenset()) -> str:
-    """The question followed by its terms in the other languages (what BM25 searches for); `named_languages`: the
-    languages of the renditions of the works the question names; `scope_languages`: those of the documents searched."""
-    extra = translations(question, named_languages, scope_languages)
-    return question + ("\n" + " ; ".join(extra) if extra else "")

@@ -9,7 +9,7 @@ import re
 import shutil
 import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .chunking import ja_number
@@ -17,6 +17,7 @@ from .chunking import ja_number
 # Latin words, and runs of CJK ideographs with Japanese kana (ー々〆 included): bigrammed below, as for Chinese.
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*|[\u3005\u3006\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]+", re.I)
 _HIRAGANA = re.compile(r"[\u3040-\u309f]+")
+_CJK_QUERY = re.compile(r"[\u3005\u3006\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 # Japanese statutes enacted before 1988 write no small kana ("行つた", "使つて", "取扱い"), a question does ("行った"):
 # small kana are read as full-size on both sides, so "行っ" and "行つ" are one bigram.
 _FULL_SIZE_KANA = str.maketrans("ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮ", "あいうえおつやゆよわアイウエオツヤユヨワ")
@@ -188,13 +189,25 @@ class Bm25Index:
         k = bisect.bisect_left(self._sorted, prefix)
         return k < len(self._sorted) and self._sorted[k].startswith(prefix)
 
-    def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Top-k (passage id, score), best first; only positive scores."""
-        tokens = tokenize(query)
-        if not self.ids or not tokens:
+    def search(self, query: str, k: int, *, terms: Sequence[str] = ()) -> list[tuple[str, float]]:
+        """Top-k (passage id, score), best first; only positive scores.
+
+        `terms`: the glossary's renderings of the query's concepts (glossary.translations), searched with it. Those in
+        the query's own script count as written (its synonyms), but a word of another script counts once: a concept's
+        translations repeat words ("work", "work for hire", "work made for hire"), and bm25s scores a query word once per
+        occurrence, so the English renderings of a Chinese question outweighed its own words (train: citation recall
+        0.780 -> 0.789, zh 0.692 -> 0.769; recall@k 0.836 -> 0.845).
+        """
+        if not self.ids:
             return []
         vocab = self.model.vocab_dict
-        known = [t for t in tokens if t in vocab]
+        known = [t for t in tokenize(query) if t in vocab]
+        cjk = _CJK_QUERY.search(query) is not None
+        seen = set(known)
+        for t in (t for term in terms for t in tokenize(term) if t in vocab):
+            if (t[0] >= "\u3005") == cjk or t not in seen:  # "\u3005" and above: the CJK and kana bigrams of tokenize()
+                known.append(t)
+                seen.add(t)
         if not known:
             return []
         import numpy as np

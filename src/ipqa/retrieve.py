@@ -10,7 +10,7 @@ import numpy as np
 
 from .catalog import named_docs
 from .embedding import Embedder
-from .glossary import english_rendering, expand_query, question_language
+from .glossary import english_rendering, question_language, translations
 from .jurisdictions import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions  # noqa: F401 (re-exported)
 from .lexical import refs
 from .renditions import article_key
@@ -74,7 +74,7 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         # The glossary adds the question's terms in Japanese/Chinese (or English): the model reads English only.
         pid
         for pid, _ in (
-            keyword.search(expand_query(question, question_languages(named, infos), scope_languages(filters, infos)), pool * 4) if keyword else []
+            keyword.search(question, pool * 4, terms=translations(question, question_languages(named, infos), scope_languages(filters, infos))) if keyword else []
         )
     ]
     # A Japanese or Chinese question, which the English-only model cannot read, is also searched by its English words

@@ -133,6 +133,15 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         for rank, pid in enumerate(in_named):
             scores[pid] += 1.0 / (RRF_K + rank + 1)
     ordered = sorted(scores, key=lambda p: -scores[p])
+    # The passage a ranking puts first (of the named documents, when the question names some) is among the hits. RRF
+    # scores a consensus: a passage first in BM25 that the dense pool missed scored less than one both put twentieth
+    # ("引用して利用" found Japan's Article 32 first by BM25, but the hits held Articles 35 and 38). Train: recall@k
+    # 0.845 -> 0.863, key facts 0.744 -> 0.753, citation recall 0.789 -> 0.794.
+    leaders = [next((pid for pid in ranking if not named or passages[pid].doc_id in named), None) for ranking in (bm25, ranked_dense)]
+    leaders = [pid for pid in dict.fromkeys(leaders) if pid is not None and pid not in ordered[: max(0, k - 2)]]
+    if leaders:
+        rest, cut = [pid for pid in ordered if pid not in leaders], max(0, k - len(leaders))
+        ordered = rest[:cut] + leaders + rest[cut:]
     hits: list[Hit] = []
     owner: dict[tuple[str, str], str] = {}  # provision or text of a work -> the rendition that has it
     for pid in ordered:

@@ -278,7 +278,7 @@ def _write_up(
             led.append(lead)
         led.append(q)
     extended = [with_list(hits[q.hit_index], q) for q in led]
-    chosen = [q for q in extended if not any(o is not q and _inside(q, o) for o in extended)]
+    chosen = [q for q in extended if not any(o is not q and _inside(q, o, hits) for o in extended)]
     chosen = _one_per_provision(chosen, hits, infos)
     order: list[str] = []
     for q in chosen:
@@ -311,9 +311,14 @@ def _write_up(
     return citations, "\n\n".join(paragraphs)
 
 
-def _inside(q: Quote, other: Quote) -> bool:
-    """Whether `q` lies inside the longer quote `other` of the same passage."""
-    return q.hit_index == other.hit_index and other.start <= q.start and q.end <= other.end and other.end - other.start > q.end - q.start
+def _inside(q: Quote, other: Quote, hits: Sequence[Hit]) -> bool:
+    """Whether `q` quotes text inside the longer quote `other` of the same document: of the same passage, or of another
+    (a list's item retrieved on its own, inside its lead-in's quote that a neighbouring passage completed)."""
+    p, o = hits[q.hit_index].passage, hits[other.hit_index].passage
+    return (
+        p.doc_id == o.doc_id and o.start + other.start <= p.start + q.start and p.start + q.end <= o.start + other.end
+        and other.end - other.start > q.end - q.start
+    )
 
 
 def _one_per_provision(chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, SourceInfo]) -> list[Quote]:

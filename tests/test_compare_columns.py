@@ -227,3 +227,20 @@ def test_a_column_asked_for_a_period_quotes_the_sentence_stating_it(everything: 
     cited = {(c.doc_id, c.section) for c in answer.citations}
     assert ("wipo-berne-convention", "Article 7(1)") in cited, sorted(cited)
     assert any(c.doc_id == "cn-copyright-law-2020-zh" and c.section.startswith("Article 23") for c in answer.citations), sorted(cited)
+
+
+@pytest.mark.slow
+def test_a_comparison_s_hits_hold_the_text_its_citations_quote(everything: Assistant) -> None:
+    # With 16 passages retrieved, the whole question's evidence brought China's Article 7 in as a lead-in, its column's
+    # evidence completed it over the next passage to its list's end and quoted that: the answer's hits held the passage
+    # id with the shorter text, which the citation's offsets overran.
+    wide = Assistant(everything.settings.model_copy(update={"top_k": 16}), embedder=everything.embedder)
+    a = wide.ask("How do China and Japan position themselves on shaping international AI rules?")
+    assert a.answered and a.citations, a.text
+    texts: dict[str, set[str]] = {}
+    for h in a.hits:
+        texts.setdefault(h.passage.passage_id, set()).add(h.passage.text)
+    assert all(len(t) == 1 for t in texts.values()), "one passage id, one text"
+    for c in a.citations:
+        (text,) = texts[c.passage_id]
+        assert text[c.quote_start : c.quote_end] == c.quote, (c.n, c.section)

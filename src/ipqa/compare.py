@@ -364,8 +364,8 @@ def answer_across(
         return whole
     texts: list[str] = []
     citations: list[Citation] = []
-    seen = {h.passage.passage_id for h in whole.hits}
     hits = list(whole.hits)
+    where = {h.passage.passage_id: k for k, h in enumerate(hits)}
     for f, a in columns:
         label = JURISDICTION_NAMES.get(f.jurisdictions[0], f.jurisdictions[0]) if f.jurisdictions else infos[f.doc_ids[0]].short_title
         if not a.citations:
@@ -374,10 +374,16 @@ def answer_across(
         shift = len(citations)
         texts.append(re.sub(r"\[(\d+)\]", lambda m, shift=shift: f"[{int(m.group(1)) + shift}]", a.text))
         citations += [replace(c, n=c.n + shift) for c in a.citations]
+        quoted = {c.passage_id for c in a.citations}
         for h in a.hits:
-            if h.passage.passage_id not in seen:
-                seen.add(h.passage.passage_id)
+            k = where.get(h.passage.passage_id)
+            if k is None:
+                where[h.passage.passage_id] = len(hits)
                 hits.append(replace(h, via="column"))
+            elif h.passage.passage_id in quoted and hits[k].passage.text != h.passage.text:
+                # One passage id is one text in an answer: the one its citation quotes (a column's evidence may have
+                # completed the passage further, over its list's end, than the whole question's did).
+                hits[k] = replace(hits[k], passage=h.passage)
     return replace(whole, text="\n\n".join(texts), citations=tuple(citations), hits=tuple(hits))
 
 

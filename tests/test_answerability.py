@@ -432,6 +432,24 @@ def test_what_a_question_asserts_whatever_its_form() -> None:
     )
 
 
+def test_a_commentary_claim_is_checked_without_who_claims_it() -> None:
+    """The op-ed states its claims; it never says "the op-ed argues" or "described as", so those words must not count
+    against a premise. A court's holding keeps its frame ("this order holds that" is the order's own wording)."""
+    from ipqa.premise import presupposition
+
+    assert presupposition("Why does the op-ed argue that AI and IP problems need international rules?") == "AI and IP problems need international rules"
+    assert presupposition("Why is Japan described as especially vulnerable to piracy in the op-ed?") == "Japan especially vulnerable to piracy"
+    assert presupposition("Why is Japan said to be weak in anime according to the commentary?") == "Japan weak in anime"
+    assert presupposition("Why did Judge Alsup hold that training was not a fair use?") == "Judge Alsup hold that training was not a fair use"
+    assert presupposition("Why does Article 7 say that the term is fifty years?") == "Article 7 say that the term is fifty years"
+    # The claim is still checked: an attributed wrong figure is corrected like any other.
+    ev = _evidence([("(1) The term of protection granted by this Convention shall be the life of the author and fifty years after his death.", 0.7)])
+    ev = Evidence(ev.hits, tuple(Quote(q.hit_index, q.start, q.end, q.score, q.lexical, q.semantic, 0.7) for q in ev.quotes))
+    question = "Why does the commentary argue that Berne protects works for the life of the author and 70 years after his death?"
+    j = judge(question, question, ev, INFOS)
+    assert j.kind == PREMISE_CONTRADICTED and "fifty years" in ev.text(j.quotes[0])
+
+
 def test_a_premise_in_any_form_is_checked_against_the_evidence() -> None:
     """Not only "why": a statement before the question, "Is it true that", a tag question; a wrong figure is corrected
     with the sentence that states the right one, an unsupported premise refused, a supported one answered."""

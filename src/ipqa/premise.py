@@ -62,8 +62,35 @@ def _clean(text: str) -> str:
 _LEAD = re.compile(r"^\s*(?:under|in|for|according to|with regard to|regarding|as for|pursuant to)\s+[^,?]{3,80},\s*", re.I)
 
 
+# Who says it is not what is said: "the op-ed argues that X" and "X is described as Y in the commentary" assert X and
+# "X Y". A commentary states the claim, not that it claims it ("described", "op-ed" are words no sentence of it has). A
+# court's holding keeps its frame: "this order holds that" is the order's own wording.
+_SAYS_THAT = re.compile(
+    r"^(?:the|this|its)\s+(?:op-?ed|commentary|essay|piece|author|authors|writer|editorial|paper)\s+"
+    r"(?:argue|say|claim|suggest|state|contend|assert|conclude|think|believe|maintain|insist|warn|note)"
+    r"(?:s|ed)?\s+that\s+(?P<rest>.{8,})$",
+    re.I | re.S,
+)
+_DESCRIBED_AS = re.compile(r"\s+(?:described|characteri[sz]ed|portrayed|presented|seen|regarded|viewed|treated)\s+as\s+|\s+said\s+to\s+be\s+", re.I)
+_SOURCE_TAIL = re.compile(
+    r",?\s+(?:in|according to|by)\s+(?:the|this)\s+(?:op-?ed|commentary|article|essay|piece|opinion|order|ruling|decision|author)\s*$", re.I
+)
+
+
+def unattributed(statement: str) -> str:
+    """A statement without who says it ('the op-ed argues that X' -> 'X'; 'Japan described as weak in the op-ed' ->
+    'Japan weak')."""
+    if m := _SAYS_THAT.match(statement):
+        statement = m.group("rest")
+    return _SOURCE_TAIL.sub("", _DESCRIBED_AS.sub(" ", statement)).strip()
+
+
 def presupposition(question: str) -> str:
     """The statement a question asserts ('Why does X do Y?' -> 'X do Y'; 'Since X, how…?' -> 'X'); '' when it asserts nothing."""
+    return unattributed(_presupposition(question))
+
+
+def _presupposition(question: str) -> str:
     q = question.strip()
     bare = _LEAD.sub("", q)
     if bare != q and (m := _WHY.match(bare)):

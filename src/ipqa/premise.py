@@ -71,7 +71,9 @@ _SAYS_THAT = re.compile(
     r"(?:s|ed)?\s+that\s+(?P<rest>.{8,})$",
     re.I | re.S,
 )
-_DESCRIBED_AS = re.compile(r"\s+(?:described|characteri[sz]ed|portrayed|presented|seen|regarded|viewed|treated)\s+as\s+|\s+said\s+to\s+be\s+", re.I)
+_DESCRIBED_AS = re.compile(
+    r"\s+(?:described|characteri[sz]ed|portrayed|presented|seen|regarded|viewed|treated)\s+as\s+|\s+said\s+to\s+be\s+", re.I
+)
 _SOURCE_TAIL = re.compile(
     r",?\s+(?:in|according to|by)\s+(?:the|this)\s+(?:op-?ed|commentary|article|essay|piece|opinion|order|ruling|decision|author)\s*$", re.I
 )

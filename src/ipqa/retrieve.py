@@ -16,7 +16,7 @@ from .lexical import refs
 from .renditions import article_key
 from .settings import Settings
 from .store import Store
-from .types import Hit, SourceInfo
+from .types import Hit, Passage, SourceInfo
 
 RRF_K = 60
 MAX_ID_RESTRICT = 20_000  # above this many passages, restrict a document-scoped search by metadata instead of by id
@@ -147,8 +147,18 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         ordered = rest[:cut] + leaders + rest[cut:]
     hits: list[Hit] = []
     owner: dict[tuple[str, str], str] = {}  # provision or text of a work -> the rendition that has it
+    taken: set[str] = set()
     for pid in ordered:
         p = passages[pid]
+        # A heading alone ("SECTION 5: PATENTS", "第三条（著作物の発行）") has no sentence to quote: it stands for what
+        # follows it, the provision the question asked about. Train: citation recall 0.798 -> 0.803, recall@k 0.872 ->
+        # 0.877 (TRIPS's "SECTION 5 PATENTS" took the first place that Article 27 now has).
+        for _ in range(MAX_HEADING_STEPS):
+            if not heading_only(p) or (p := store.adjacent(p.passage_id, 1) or p).doc_id not in infos:
+                break
+        if heading_only(p) or p.passage_id in taken:
+            continue
+        taken.add(p.passage_id)
         work = infos[p.doc_id].work_id
         keys = [(work, "sub:" + p.meta.get("sub", p.section)), (work, "text:" + _squash(p.text)[:200])]
         if infos[p.doc_id].language and (article := article_key(p.section)):
@@ -158,10 +168,23 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
             continue
         for key in keys:
             owner.setdefault(key, p.doc_id)
-        hits.append(Hit(p, scores[pid], dense_rank.get(pid), bm25_rank.get(pid), dense.get(pid, dense_en_sims.get(pid))))
+        similarity = dense.get(pid, dense_en_sims.get(pid)) if p.passage_id == pid else dense.get(p.passage_id)
+        hits.append(Hit(p, scores[pid], dense_rank.get(pid), bm25_rank.get(pid), similarity))
         if len(hits) >= k:
             break
     return _with_similarity(hits, vector, store)
+
+
+MAX_HEADING_STEPS = 3  # a chapter's heading, its section's, its article's
+
+
+_HEADING_LINE = re.compile(r"^\s*#{1,6}\s")
+
+
+def heading_only(p: Passage) -> bool:
+    """A passage that is nothing but heading lines (a chapter's or an article's title stored apart from its text)."""
+    lines = [line for line in p.text.splitlines() if line.strip()]
+    return bool(lines) and all(_HEADING_LINE.match(line) for line in lines)
 
 
 def unread(info: SourceInfo) -> bool:

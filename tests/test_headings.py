@@ -1,0 +1,65 @@
+"""A passage that is only a heading ("SECTION 5 / PATENTS", stored apart from the articles under it) has no sentence to
+quote: retrieval gives the passage that follows it instead (real store, hashing embedder)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import catalogued_index
+
+from ipqa.api import Assistant
+from ipqa.retrieve import heading_only, retrieve
+
+ACT = """# Trade Agreement
+
+## PART II
+
+### SECTION 5
+
+#### PATENTS
+
+### Article 27
+
+#### Patentable Subject Matter
+
+1. Patents shall be available for any inventions, provided that they are new, involve an inventive step and are capable of industrial application.
+
+### Article 33
+
+#### Term of Protection
+
+The term of protection available shall not end before the expiration of a period of twenty years counted from the filing date.
+
+### SECTION 6
+
+#### LAYOUT-DESIGNS
+
+### Article 35
+
+Members agree to provide protection to the layout-designs of integrated circuits.
+"""
+CATALOG = """
+[[source]]
+id = "trade"
+file = "trade.md"
+title = "Trade Agreement"
+jurisdiction = "International"
+kind = "treaty"
+"""
+
+
+@pytest.fixture(scope="module")
+def trade(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    return catalogued_index(tmp_path_factory.mktemp("trade"), {"trade.md": ACT}, CATALOG)
+
+
+def test_the_document_has_passages_that_are_only_headings(trade: Assistant) -> None:
+    labels = {p.section for p in trade.store.doc_passages("trade") if heading_only(p)}
+    assert {"§ 5", "§ 6"} <= labels
+    assert not any(heading_only(p) for p in trade.store.doc_passages("trade") if p.section.startswith("Article"))
+
+
+def test_a_heading_is_retrieved_as_the_provision_under_it(trade: Assistant) -> None:
+    hits = retrieve("What does the section on patents cover?", store=trade.store, embedder=trade.embedder, settings=trade.settings)
+    assert hits and not any(heading_only(h.passage) for h in hits)
+    assert hits[0].passage.section == "Article 27"  # what "SECTION 5 / PATENTS", BM25's first, stands for
+    assert len({h.passage.passage_id for h in hits}) == len(hits)

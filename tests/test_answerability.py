@@ -622,5 +622,9 @@ def test_an_answer_that_never_names_what_the_question_counts_is_marked() -> None
     # Named (plural folded), or a thing the answer names rather than restates, or a quote in another language: not marked.
     assert not focus_missing("How many ratifications does the treaty need?", "This Treaty shall enter into force three months after 15 ratifications.")
     assert not focus_missing("Which body supervises providers?", "The AI Office shall monitor compliance.")
+    # "Which kinds of content": the thing asked about is the content, not its kinds.
+    assert not focus_missing("Which kinds of content is Japan strong in?", "Japan is particularly strong in content fields such as anime.")
+    assert focus_missing("Which kinds of content is Japan strong in?", "Japan is particularly strong in anime and manga.")
+    assert focus_missing("How many types of licences does the Act provide?", "The Act provides for two categories.")
     assert not focus_missing("How many staff does the agency have?", "著作権の存続期間は、著作物の創作の時に始まる。")
     assert not focus_missing("What does Article 7 say?", "The term of protection shall be the life of the author and fifty years.")

@@ -475,7 +475,12 @@ _STATE = re.compile(
 # The thing a question counts or asks the measure of ("How many staff…", "What is the budget of…", "Which treaty…"; one
 # word: "the royalty rate for" is not read): an English answer that never names it answers another question. Not a word
 # a name answers (which body, authority or country: the answer names it instead).
-_FOCUS = re.compile(r"\bhow many (\w+)|\bwhat (?:is|are|was|were) the (?:maximum |minimum |total |annual )?(\w+) (?:of|for|on|in|that)\b|\bwhich (\w+)", re.I)
+# "Which kinds of content…": the thing is the content, not its kinds.
+_SORT_OF = r"(?:(?:kinds?|types?|sorts?|forms?|categor(?:y|ies)|class(?:es)?) of )?"
+_FOCUS = re.compile(
+    rf"\bhow many {_SORT_OF}(\w+)|\bwhat (?:is|are|was|were) the (?:maximum |minimum |total |annual )?(\w+) (?:of|for|on|in|that)\b|\bwhich {_SORT_OF}(\w+)",
+    re.I,
+)
 _NAMED_BY_ANSWER = {
     "body", "bodies", "authority", "authorities", "organisation", "organization", "country", "countries", "state", "states",
     "city", "person", "persons", "entity", "institution",

@@ -109,6 +109,34 @@ def test_a_sentence_introducing_a_list_is_quoted_with_its_items() -> None:
     assert not _is_title(code[: code.index("—") + 1]) and _is_title("Limitations on exclusive rights: Fair use")
 
 
+def test_a_list_cut_at_its_passage_end_stops_before_an_item_quoted_on_its_own() -> None:
+    """A lead-in's quote runs over its items to its passage's end, which cuts an item that the next passage holds whole
+    and the answer quotes on its own (WIPO Convention Article 2, "(viii) intellectual property"): the lead-in's quote
+    ends before that item, so no text is quoted twice."""
+    from ipqa.answer import write
+    from ipqa.answerability import Judgement
+    from ipqa.evidence import Evidence, Quote
+    from ipqa.types import ANSWERED, Hit, Passage
+
+    doc = (
+        "For the purposes of this Convention:\n\n(i) \u201cOrganization\u201d shall mean the Organization;\n\n"
+        "(ii) \u201cBureau\u201d shall mean the International Bureau;\n\n"
+        "(iii) \u201cintellectual property\u201d shall include the rights relating to:\n\n- literary, artistic and scientific works,\n\n"
+        "- performances of performing artists, phonograms, and broadcasts,\n\n- inventions in all fields of human endeavor."
+    )
+    cut = doc.index("phonograms")  # the first passage ends inside item (iii)
+    item = doc.index("(iii)")
+    first = Hit(Passage("p1", "conv", doc[:cut], "Article 2", 0, cut), 1.0)
+    second = Hit(Passage("p2", "conv", doc[item:], "Article 2(iii)", item, len(doc)), 0.9)
+    quotes = (Quote(1, 0, len(doc) - item, 1.0), Quote(0, 0, doc.index(":") + 1, 0.8))
+    answer = write("What is intellectual property?", Judgement(ANSWERED, quotes=quotes), Evidence((first, second), quotes), {})
+    spans = sorted((c.doc_start, c.doc_end) for c in answer.citations)
+    assert len(spans) == 2 and spans[0][1] <= spans[1][0], spans
+    lead = next(c.quote for c in answer.citations if c.passage_id == "p1")
+    assert lead.startswith("For the purposes") and lead.endswith("the International Bureau;"), lead
+    assert next(c.quote for c in answer.citations if c.passage_id == "p2") == doc[item:]
+
+
 def test_a_footnote_marker_after_a_full_stop_ends_the_sentence() -> None:
     text = (
         "The copies were made to illustrate a history book).6 Nor were the copies made only incidentally.\n"

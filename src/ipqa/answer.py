@@ -279,6 +279,7 @@ def _write_up(
         led.append(q)
     extended = [with_list(hits[q.hit_index], q) for q in led]
     chosen = [q for q in extended if not any(o is not q and _inside(q, o, hits) for o in extended)]
+    chosen = [_before_others(q, plain, chosen, hits) for q, plain in zip(extended, led, strict=True) if q in chosen]
     chosen = _one_per_provision(chosen, hits, infos)
     order: list[str] = []
     for q in chosen:
@@ -309,6 +310,23 @@ def _write_up(
             last_label = label
         paragraphs.append(f"Under {info.short_title}, " + " ".join(parts))
     return citations, "\n\n".join(paragraphs)
+
+
+def _before_others(q: Quote, plain: Quote, quotes: Sequence[Quote], hits: Sequence[Hit]) -> Quote:
+    """A list's quote that runs into another quote of the document (an item chosen on its own, which the list's quote
+    reaches only in part: it stops at MAX_LIST_CHARS or at its passage's end) ends before that quote: no text is quoted
+    twice. Never shorter than the sentence that introduces the list (`plain`)."""
+    p = hits[q.hit_index].passage
+    end = q.end
+    for o in quotes:
+        o_start = hits[o.hit_index].passage.start + o.start
+        o_end = hits[o.hit_index].passage.start + o.end
+        if o is not q and hits[o.hit_index].passage.doc_id == p.doc_id and p.start + q.start < o_start < p.start + end < o_end:
+            end = o_start - p.start
+    if end == q.end:
+        return q
+    end = max(plain.end, len(p.text[:end].rstrip()))
+    return replace(q, end=end)
 
 
 def _inside(q: Quote, other: Quote, hits: Sequence[Hit]) -> bool:

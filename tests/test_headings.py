@@ -63,3 +63,23 @@ def test_a_heading_is_retrieved_as_the_provision_under_it(trade: Assistant) -> N
     assert hits and not any(heading_only(h.passage) for h in hits)
     assert hits[0].passage.section == "Article 27"  # what "SECTION 5 / PATENTS", BM25's first, stands for
     assert len({h.passage.passage_id for h in hits}) == len(hits)
+
+
+@pytest.mark.parametrize(
+    ("text", "heading"),
+    [
+        ("CHAPTER V\nGENERAL-PURPOSE AI MODELS", True),  # HTML and PDF renderings: no Markdown marks
+        ("第六条\u3000（研究開発機関の責務等）", True),
+        ("Article 25 (Submission of Materials and Other Forms of Cooperation)", True),
+        ("### Article 7\n\n#### Term of Protection", True),
+        ("- 三 前二号に掲げるもののほか、条約によりわが国が保護の義務を負う著作物", False),  # a Japanese item: no full stop
+        ("(a) draw up and keep up-to-date the technical documentation of the model", False),
+        ("には、適用しない。", False),
+        ("HAVE ADOPTED THIS REGULATION:", False),
+        ("### Article 7\n\n(1) The term of protection shall be the life of the author and fifty years after his death.", False),
+    ],
+)
+def test_what_counts_as_a_heading_alone(text: str, heading: bool) -> None:
+    from ipqa.types import Passage
+
+    assert heading_only(Passage("p", "d", text, "Article 1", 0, len(text))) is heading

@@ -550,6 +550,16 @@ def test_a_year_the_named_document_does_not_bear_is_a_premise_it_does_not_suppor
     assert (judge(q, q, ev, INFOS).kind, judge(q, q, ev, INFOS).reason) == (REFUSED, "premise-unsupported")
     q = "What did the 2025 order in Bartz v. Anthropic say about fair use?"
     assert judge(q, q, ev, INFOS).reason != "premise-unsupported"
+    # A retrieved passage stating another month of that year states no "June 2024" order; one stating the date does.
+    other = "In October 2024, a scheduling order required that any motion for class certification be filed."
+    dated = "Anthropic moved on June 3, 2024 for summary judgment on fair use."
+    for extra, refused in ((other, True), (dated, False)):
+        hits = (*ev.hits, Hit(Passage("p2", bartz, extra, "STATEMENT", 100, 100 + len(extra)), 0.9, 1, 1, 0.6))
+        q = "What did Judge Alsup's June 2024 order in Bartz v. Anthropic say about fair use?"
+        assert (judge(q, q, Evidence(hits, ev.quotes), INFOS).reason == "premise-unsupported") == refused, extra
+    # The document's own date, spelled out, bears its month: "the June 2025 order" is no unsupported premise.
+    q = "What did the June 2025 order in Bartz v. Anthropic say about fair use?"
+    assert judge(q, q, ev, INFOS).reason != "premise-unsupported"
 
 
 def test_premise_corrections_in_other_forms_over_the_real_berne_text(berne: Assistant) -> None:

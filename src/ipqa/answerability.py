@@ -89,6 +89,15 @@ _AMOUNT = re.compile(
     re.I,
 )
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+
+
+def _spelled(date: str) -> str:
+    """'2025-06-23' -> 'June 23, 2025' (as a question names it); '' for anything else."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", date.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return ""
+    month = _MONTHS.split("|")[int(m.group(2)) - 1]
+    return f"{month} {int(m.group(3))}, {m.group(1)}" if m.group(3) else f"{month} {m.group(1)}"
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|(?:{_MONTHS})\s+\d{{4}})\b|(?<![\d/])(?:1[5-9]|20)\d\d(?![\d/-])"
 )
@@ -635,11 +644,25 @@ def _readable_similarity(question: str, hits: Sequence[Hit], infos: dict[str, So
 
 def _misdated(question: str, named: set[str], infos: dict[str, SourceInfo], hits: Sequence[Hit]) -> int:
     """A year the question gives that no named document bears (title, date) and no retrieved passage states; 0 if none."""
-    bears = " ".join(f"{infos[d].title} {infos[d].date} {' '.join(infos[d].aliases)}" for d in named if d in infos)
-    for year in re.findall(r"(?<![\d/])(1[6-9]\d\d|20\d\d)(?![\d/])", question):
-        if year not in bears and not any(year in h.passage.text for h in hits):
+    bears = " ".join(f"{infos[d].title} {infos[d].date} {_spelled(infos[d].date)} {' '.join(infos[d].aliases)}" for d in named if d in infos)
+    for month, year in re.findall(rf"(?:\b({_MONTHS})\s+)?(?<![\d/])(1[6-9]\d\d|20\d\d)(?![\d/])", question, re.I):
+        # "June 2024" is stated by "June 2024" or "June 23, 2024", not by "In October 2024, a scheduling order…".
+        stated = re.compile(rf"\b{month}\s+(?:\d{{1,2}},?\s+)?{year}\b", re.I) if month else re.compile(year)
+        if not stated.search(bears) and not any(stated.search(h.passage.text) for h in hits):
             return int(year)
     return 0
+
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+
+
+def _spelled(date: str) -> str:
+    """'2025-06-23' -> 'June 23, 2025' (as a question names it); '' for anything else."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", date.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return ""
+    month = _MONTHS.split("|")[int(m.group(2)) - 1]
+    return f"{month} {int(m.group(3))}, {m.group(1)}" if m.group(3) else f"{month} {m.group(1)}"
 
 
 def _holds_provision(hits: Sequence[Hit], wanted: set[str]) -> bool:

@@ -17,7 +17,7 @@ from ipqa.evidence import Evidence, Quote, complete
 from ipqa.prompts import PREMISE_LEAD
 from ipqa.retrieve import Filters, named_jurisdictions, scoped_filters
 from ipqa.settings import Settings
-from ipqa.types import PREMISE_CONTRADICTED, REFUSED, Hit, Passage
+from ipqa.types import ANSWERED, PREMISE_CONTRADICTED, REFUSED, Hit, Passage
 
 INFOS = Catalog.builtin().by_id
 
@@ -560,6 +560,15 @@ def test_a_year_the_named_document_does_not_bear_is_a_premise_it_does_not_suppor
     # The document's own date, spelled out, bears its month: "the June 2025 order" is no unsupported premise.
     q = "What did the June 2025 order in Bartz v. Anthropic say about fair use?"
     assert judge(q, q, ev, INFOS).reason != "premise-unsupported"
+    # Naming no document, a month and year must be stated too (a bare year need not be: "works created after 1978").
+    met = "On January 30, 2026, the minister met at the Cabinet Office with the Director General of WIPO."
+    ev = Evidence((Hit(Passage("p3", "wipo-japan", met, "Meeting", 0, len(met)), 1.0, 0, 0, 0.7),), (Quote(0, 0, len(met), 0.7, 0.6, 0.6),))
+    q = "What did the minister and the Director General discuss at their meeting in March 2026?"
+    assert judge(q, q, ev, INFOS).reason == "premise-unsupported"
+    q = "What did the minister and the Director General discuss at their meeting in January 2026?"
+    assert judge(q, q, ev, INFOS).reason != "premise-unsupported"
+    q = "What did the minister and the Director General discuss at their 2025 meeting?"
+    assert judge(q, q, ev, INFOS).reason != "premise-unsupported"
 
 
 def test_premise_corrections_in_other_forms_over_the_real_berne_text(berne: Assistant) -> None:
@@ -638,3 +647,17 @@ def test_an_answer_that_never_names_what_the_question_counts_is_marked() -> None
     assert focus_missing("How many types of licences does the Act provide?", "The Act provides for two categories.")
     assert not focus_missing("How many staff does the agency have?", "著作権の存続期間は、著作物の創作の時に始まる。")
     assert not focus_missing("What does Article 7 say?", "The term of protection shall be the life of the author and fifty years.")
+
+
+def test_a_sentence_matching_the_question_clears_the_floor_that_a_diluted_passage_cosine_does_not(small: Assistant) -> None:
+    """The commentary's passages run over several paragraphs, so their cosine with a question one sentence answers can
+    fall under the evidence floor (IPQA_MIN_SCORE): a best sentence scoring EVIDENCE_SCORE_FLOOR clears it. Off-topic
+    questions stay refused: no sentence of the index scores that high for them (real store, bundled model)."""
+    from ipqa.answerability import EVIDENCE_SCORE_FLOOR
+
+    assert small.settings.min_score > 0 and EVIDENCE_SCORE_FLOOR > 0
+    a = small.ask("How should this news be remembered?")
+    assert a.kind == ANSWERED and any("remembered as a milestone" in c.quote for c in a.citations), a.text
+    assert max(h.similarity or 0.0 for h in a.hits) < small.settings.min_score  # the passages' cosine alone would refuse it
+    for question in ("What is the tallest mountain in Europe?", "What time does the Louvre open?", "How do I bake sourdough bread?"):
+        assert small.ask(question).kind == REFUSED, question

@@ -34,6 +34,12 @@ def test_aliases_scope_only_by_the_documents_own_names() -> None:
     assert named_docs("What did the Bartz order hold on piracy?", INFOS) == {bartz}
     assert named_docs("How long does Berne protect works?", INFOS) == {"wipo-berne-convention"}
     assert named_docs("What does TRIPS say about software?", INFOS) == {"wto-trips-agreement"}
+    # A treaty named in Japanese or Chinese, and a Latin name beside Chinese or Japanese characters; not inside a word.
+    assert named_docs("ベルヌ条約の保護期間はどのくらいですか。", INFOS) == {"wipo-berne-convention"}
+    assert named_docs("伯尔尼公约规定的保护期是多久？", INFOS) == {"wipo-berne-convention"}
+    assert named_docs("このTRIPS協定の規定は何ですか。", INFOS) == {"wto-trips-agreement"}
+    assert named_docs("TRIPSの第十条は何を定めていますか。", INFOS) == {"wto-trips-agreement"}
+    assert named_docs("What do the TRIPSAgreements say?", INFOS) == set()
     measures = named_docs("What do China's Interim Measures require of providers?", INFOS)
     assert measures and {INFOS[d].work_id for d in measures} == {"cn-genai-interim-measures-2023-zh"}  # both renditions
 

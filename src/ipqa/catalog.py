@@ -213,11 +213,16 @@ def _name_patterns(info: SourceInfo) -> tuple[re.Pattern[str], ...]:
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
+# A letter or digit of a Latin-script word: what may not touch a Latin name's edge ("TRIPS" in "TRIPSAgreement" is no
+# name), where a Chinese or Japanese character may ("TRIPS協定", "日本のAI法").
+_LATIN_WORD = r"[^\W\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
+
+
 def _bounded(name: str) -> str:
     """A name as a whole word; Chinese and Japanese write no spaces, so a CJK edge needs no word break
-    ('著作権法第三十条の四' names 著作権法)."""
-    left = "" if _CJK.match(name[0]) else r"(?<!\w)"
-    right = "" if _CJK.match(name[-1]) else r"(?!\w)"
+    ('著作権法第三十条の四' names 著作権法), nor does a Latin edge beside a CJK character."""
+    left = "" if _CJK.match(name[0]) else rf"(?<!{_LATIN_WORD})"
+    right = "" if _CJK.match(name[-1]) else rf"(?!{_LATIN_WORD})"
     return f"{left}{re.escape(name)}{right}"
 
 

@@ -81,3 +81,12 @@ def test_a_treaty_or_a_place_the_question_names_is_searched(index: Assistant) ->
     assert "us-code" in _docs(index, "アメリカでは著作権の侵害に対する刑罰はどのくらいですか。")
     # An English question is not confined: the same concepts find every document.
     assert {"treaty", "us-code"} <= _docs(index, "What penalties apply to copyright infringement?")
+
+
+def test_without_documents_in_the_questions_language_nothing_is_confined(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An index holding no Japanese document (the bundled starter corpus: one English commentary on Japan) still answers
+    a Japanese question from what it holds."""
+    catalog = CATALOG.split("[[source]]")
+    english = "[[source]]" + catalog[2] + "[[source]]" + catalog[3]
+    index = catalogued_index(tmp_path, {"treaty.md": TREATY, "us-code.md": US_CODE}, english)
+    assert _docs(index, "著作権の侵害に対する刑罰はどのくらいですか。")

@@ -93,9 +93,10 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     # Article 61 above Japan's Article 119, and "同一性保持権" (the integrity right) found Title 17's § 106A. Train:
     # unchanged but for MRR 0.544 -> 0.550 (its Japanese questions name their act); probes written this session: 8 of
     # 28 Japanese and Chinese answers lose a foreign treaty's quote or gain their own act's article, 2 lose one.
+    spoken_in = {i.jurisdiction for i in infos.values() if i.language == own}  # none: an index without such documents
     home = (
-        {i.jurisdiction for i in infos.values() if i.language == own} | ({"International"} if _TREATY.search(question) else set())
-        if own != "en" and not named and not filters.jurisdictions and not filters.doc_ids
+        spoken_in | ({"International"} if _TREATY.search(question) else set())
+        if own != "en" and spoken_in and not named and not filters.jurisdictions and not filters.doc_ids
         else None
     )
     if rendering:

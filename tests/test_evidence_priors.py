@@ -68,6 +68,24 @@ def test_an_english_question_prefers_the_chinese_definition_of_its_term() -> Non
     assert by_text[definer].score > by_text[other].score
 
 
+def test_an_english_question_prefers_the_japanese_definition_item_of_its_term() -> None:
+    # Japan's definitions article names each term on an item line and defines it below ("- 一 著作物" / "…をいう。"):
+    # the question's 'work' is 著作物 through the glossary, so that item is the definition asked for; 著作者's is not.
+    work = "思想又は感情を創作的に表現したものであつて、文芸、学術、美術又は音楽の範囲に属するものをいう。"
+    author = "著作物を創作する者をいう。"
+    other = "この法律にいう著作物を例示すると、おおむね次のとおりである。"
+    text = f"この法律において、次の各号に掲げる用語の意義は、当該各号に定めるところによる。\n- 一 著作物\n \n \n {work}\n- 二 著作者\n \n \n {author}\n\n{other}"
+    from ipqa.types import Passage
+
+    hit = Hit(Passage("p", "doc", text, "Article 2", 0, len(text)), 1.0)
+    ev = gather("How does the copyright statute define a protected work?", [hit], {}, embedder=None, store=None, languages=frozenset({"ja"}))
+    by_text = {ev.text(q): q for q in ev.quotes}
+    # The definition states neither "work" nor 著作物 (its label line does): without its prior it scored below a sentence
+    # that merely uses the word; with it, level by words, and the meaning of the sentences decides.
+    assert by_text[work].score >= by_text[other].score
+    assert by_text[work].lexical >= E.ASKED_DEFINITION_PRIOR  # its words score 0.12: the asked-definition prior is in it
+
+
 # -- both priors on a small catalogued statute --------------------------------------------------------------------------
 
 ACT = """# Patent Act of Xland (excerpt: §§ 1-2)

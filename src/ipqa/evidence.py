@@ -424,7 +424,7 @@ def gather(
             front[i] = _front_matter(hits[i].passage, infos.get(p.doc_id), store)
         prior = 0.12 / (1 + i) + (0.25 if section_refs(p.section) & wanted else 0.0)
         term = item_term(p.text, s, e)
-        if defines(p.text[s:e], asked) or term and term in question:
+        if defines(p.text[s:e], asked) or term and (term in question or set(tokenize(term)) <= asked):
             prior += ASKED_DEFINITION_PRIOR if asks_definition else DEFINITION_PRIOR
         exception = not asks_exception and bool(_EXCEPTION.match(p.text[s:e]))
         penalty = EXCEPTION_PENALTY if exception else 0.0

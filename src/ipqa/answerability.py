@@ -89,15 +89,6 @@ _AMOUNT = re.compile(
     re.I,
 )
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-
-
-def _spelled(date: str) -> str:
-    """'2025-06-23' -> 'June 23, 2025' (as a question names it); '' for anything else."""
-    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", date.strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        return ""
-    month = _MONTHS.split("|")[int(m.group(2)) - 1]
-    return f"{month} {int(m.group(3))}, {m.group(1)}" if m.group(3) else f"{month} {m.group(1)}"
 _DATE = re.compile(
     rf"\b(?:\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|(?:{_MONTHS})\s+\d{{4}})\b|(?<![\d/])(?:1[5-9]|20)\d\d(?![\d/-])"
 )
@@ -650,6 +641,15 @@ def _readable_similarity(question: str, hits: Sequence[Hit], infos: dict[str, So
     return max(readable) if readable else 1.0
 
 
+def _spelled(date: str) -> str:
+    """'2025-06-23' -> 'June 23, 2025' (as a question names it); '' for anything else."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", date.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        return ""
+    month = _MONTHS.split("|")[int(m.group(2)) - 1]
+    return f"{month} {int(m.group(3))}, {m.group(1)}" if m.group(3) else f"{month} {m.group(1)}"
+
+
 def _misdated(question: str, named: set[str], infos: dict[str, SourceInfo], hits: Sequence[Hit]) -> int:
     """A year the question gives that no named document bears (title, date) and no retrieved passage states, or, named
     or not, a month and year ("in March 2026") that none states; 0 if none. (A bare year in a question naming no
@@ -663,18 +663,6 @@ def _misdated(question: str, named: set[str], infos: dict[str, SourceInfo], hits
         if not stated.search(bears) and not any(stated.search(h.passage.text) for h in hits):
             return int(year)
     return 0
-
-
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-
-
-def _spelled(date: str) -> str:
-    """'2025-06-23' -> 'June 23, 2025' (as a question names it); '' for anything else."""
-    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", date.strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        return ""
-    month = _MONTHS.split("|")[int(m.group(2)) - 1]
-    return f"{month} {int(m.group(3))}, {m.group(1)}" if m.group(3) else f"{month} {m.group(1)}"
 
 
 def _holds_provision(hits: Sequence[Hit], wanted: set[str]) -> bool:

@@ -64,7 +64,8 @@ _LEAD = re.compile(r"^\s*(?:under|in|for|according to|with regard to|regarding|a
 
 # Who says it is not what is said: "the op-ed argues that X" and "X is described as Y in the commentary" assert X and
 # "X Y". A commentary states the claim, not that it claims it ("described", "op-ed" are words no sentence of it has). A
-# court's holding keeps its frame: "this order holds that" is the order's own wording.
+# court's holding keeps its frame: "this order holds that" is the order's own wording; so do a statute's "regarded as"
+# and "treated as" (a legal relation, not who says it).
 _SAYS_THAT = re.compile(
     r"^(?:the|this|its)\s+(?:op-?ed|commentary|essay|piece|author|authors|writer|editorial|paper)\s+"
     r"(?:argue|say|claim|suggest|state|contend|assert|conclude|think|believe|maintain|insist|warn|note)"
@@ -72,7 +73,7 @@ _SAYS_THAT = re.compile(
     re.I | re.S,
 )
 _DESCRIBED_AS = re.compile(
-    r"\s+(?:described|characteri[sz]ed|portrayed|presented|seen|regarded|viewed|treated)\s+as\s+|\s+said\s+to\s+be\s+", re.I
+    r"\s+(?:described|characteri[sz]ed|portrayed|presented|seen|viewed)\s+as\s+|\s+said\s+to\s+be\s+", re.I
 )
 _SOURCE_TAIL = re.compile(
     r",?\s+(?:in|according to|by)\s+(?:the|this)\s+(?:op-?ed|commentary|article|essay|piece|opinion|order|ruling|decision|author)\s*$", re.I

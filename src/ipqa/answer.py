@@ -12,7 +12,7 @@ from .catalog import named_docs
 from .chunking import label_with_path, scan_markers
 from .compare import answer_across, comparison_filters
 from .embedding import Embedder
-from .evidence import ASKS_DEFINITION, Evidence, Quote, defines, gather, score_in_context, weights, with_list
+from .evidence import ASKS_DEFINITION, Evidence, Quote, defines, doc_span, gather, score_in_context, weights, with_list
 from .holdings import MAX_HOLDINGS, asks_holding, holdings
 from .lexical import refs, tokenize
 from .prompts import EMPTY_QUESTION
@@ -319,9 +319,8 @@ def _before_others(q: Quote, plain: Quote, quotes: Sequence[Quote], hits: Sequen
     p = hits[q.hit_index].passage
     end = q.end
     for o in quotes:
-        o_start = hits[o.hit_index].passage.start + o.start
-        o_end = hits[o.hit_index].passage.start + o.end
-        if o is not q and hits[o.hit_index].passage.doc_id == p.doc_id and p.start + q.start < o_start < p.start + end < o_end:
+        doc, o_start, o_end = doc_span(hits, o)
+        if o is not q and doc == p.doc_id and p.start + q.start < o_start < p.start + end < o_end:
             end = o_start - p.start
     if end == q.end:
         return q
@@ -332,11 +331,8 @@ def _before_others(q: Quote, plain: Quote, quotes: Sequence[Quote], hits: Sequen
 def _inside(q: Quote, other: Quote, hits: Sequence[Hit]) -> bool:
     """Whether `q` quotes text inside the longer quote `other` of the same document: of the same passage, or of another
     (a list's item retrieved on its own, inside its lead-in's quote that a neighbouring passage completed)."""
-    p, o = hits[q.hit_index].passage, hits[other.hit_index].passage
-    return (
-        p.doc_id == o.doc_id and o.start + other.start <= p.start + q.start and p.start + q.end <= o.start + other.end
-        and other.end - other.start > q.end - q.start
-    )
+    (doc, start, end), (other_doc, other_start, other_end) = doc_span(hits, q), doc_span(hits, other)
+    return doc == other_doc and other_start <= start and end <= other_end and other_end - other_start > end - start
 
 
 def _one_per_provision(chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, SourceInfo]) -> list[Quote]:

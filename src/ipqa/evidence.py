@@ -84,8 +84,13 @@ class Evidence:
 
     def doc_span(self, q: Quote) -> tuple[str, int, int]:
         """(doc_id, start, end) of a sentence in its document."""
-        p = self.hits[q.hit_index].passage
-        return p.doc_id, p.start + q.start, p.start + q.end
+        return doc_span(self.hits, q)
+
+
+def doc_span(hits: Sequence[Hit], q: Quote) -> tuple[str, int, int]:
+    """(doc_id, start, end) of a quote of one of `hits` in its document."""
+    p = hits[q.hit_index].passage
+    return p.doc_id, p.start + q.start, p.start + q.end
 
 
 def weights(question: str) -> dict[str, float]:

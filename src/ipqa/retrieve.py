@@ -104,7 +104,7 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         # language (a translation of a Japanese act is not preferred to the act): of the works the question names, else
         # of the places its documents are from (and international ones) when it names no jurisdiction.
         spoken = {i.work_id for i in infos.values() if i.language == own}
-        places = home if home is not None else {i.jurisdiction for i in infos.values() if i.language == own} | {"International"}
+        places = home if home is not None else spoken_in | {"International"}
         # And they are English rankings: a Japanese or Chinese passage they rank is ranked by noise (the English
         # rendering of a Chinese question put Japan's AI Promotion Act above its Copyright Act's Article 30-4).
         dense_en, bm25_en = (
@@ -170,8 +170,9 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         # 0.879, MRR 0.539 -> 0.544 (TRIPS's "SECTION 5 PATENTS" took the first place that Article 27 now has; answers
         # had quoted "第四章　人工知能戦略本部" as a citation).
         for _ in range(MAX_HEADING_STEPS):
-            if not heading_only(p) or (p := store.adjacent(p.passage_id, 1) or p).doc_id not in infos:
+            if not heading_only(p) or (after := store.adjacent(p.passage_id, 1)) is None:
                 break
+            p = after
         if heading_only(p) or p.passage_id in taken:
             continue
         taken.add(p.passage_id)

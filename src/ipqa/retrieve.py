@@ -1,14 +1,15 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (glossary-expanded), fused by reciprocal rank, scoped to a named jurisdiction
-or document, one hit per provision of a work."""
+"""Hybrid retrieval: dense (Chroma) + BM25 (glossary-expanded) (+ a Japanese or Chinese question's longest shared
+phrase), fused by reciprocal rank, scoped to a named jurisdiction or document, one hit per provision of a work."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
 import numpy as np
 
-from .catalog import named_docs
+from .catalog import mentions, named_docs
 from .embedding import Embedder
 from .glossary import english_rendering, question_language, translations
 from .jurisdictions import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions  # noqa: F401 (re-exported)
@@ -131,7 +132,14 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     scores: dict[str, float] = {}
     dense_rank = {pid: r for r, pid in enumerate(ranked_dense)}
     bm25_rank = {pid: r for r, pid in enumerate(bm25)}
-    for ranking in (ranked_dense, bm25, dense_en, bm25_en):
+    # A Japanese or Chinese question is also ranked by the longest run of its own words a passage repeats: BM25 scores
+    # each character pair apart, and the pairs of "プログラムの著作物の著作者" are everywhere in the Copyright Act, but only
+    # Article 15(2) says the whole phrase. Train: MRR 0.550 -> 0.563, precision 0.340 -> 0.343, citation recall and key
+    # facts unchanged; 9 of 59 Japanese and Chinese probe answers gained or lost a quote (3 better, 2 worse, 4 even).
+    # Runs of 5 characters: one more unanswerable question answered; of 4 or 8 (document names still counted): gold
+    # quotes lost. English questions read by their longest run of shared words lost citation recall (0.803 -> 0.762).
+    phrase = phrase_ranking(question, [*bm25, *dense], passages, infos) if own != "en" else []
+    for ranking in (ranked_dense, bm25, dense_en, bm25_en, phrase):
         for rank, pid in enumerate(ranking):
             scores[pid] = scores.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
     if wanted:
@@ -190,6 +198,28 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         if len(hits) >= k:
             break
     return _with_similarity(hits, vector, store)
+
+
+MIN_PHRASE_CHARS = 6
+_NOT_CJK = re.compile(r"[^\u3040-\u30ff\u3400-\u9fff々〆ー]")
+
+
+def phrase_ranking(question: str, candidates: list[str], passages: dict[str, Passage], infos: dict[str, SourceInfo]) -> list[str]:
+    """The candidates sharing a run of at least MIN_PHRASE_CHARS Japanese or Chinese characters with the question,
+    longest run first. The names of documents are no such run: the title of the Chinese measures, repeated in their
+    preamble, had put the preamble above Article 24 for "…暂行办法》自何时起施行？"."""
+    asked = list(_NOT_CJK.sub("\0", question))
+    for info in infos.values():
+        for start, end in mentions(question, info):
+            asked[start:end] = "\0" * (end - start)
+    asked = "".join(asked)
+    longest: dict[str, int] = {}
+    for pid in dict.fromkeys(candidates):
+        text = passages[pid].text
+        match = SequenceMatcher(None, text, asked, autojunk=False).find_longest_match(0, len(text), 0, len(asked))
+        if match.size >= MIN_PHRASE_CHARS:
+            longest[pid] = match.size
+    return sorted(longest, key=lambda pid: -longest[pid])
 
 
 # A Japanese or Chinese question that speaks of a treaty or an international body (whose names the catalog may hold

@@ -114,13 +114,15 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
              and (passages[pid].doc_id in named if named else bool(filters.jurisdictions) or infos[passages[pid].doc_id].jurisdiction in places)]
             for ranking in (dense_en, bm25_en)
         )
-    bm25, bm25_en = (
-        [pid for pid in ranking if pid in passages and filters.allows(passages[pid].doc_id, infos[passages[pid].doc_id].jurisdiction)][:pool]
-        for ranking in (bm25, bm25_en)
-    )
-    if home is not None:
-        bm25 = [pid for pid in bm25 if infos[passages[pid].doc_id].jurisdiction in home]
-        dense = {pid: sim for pid, sim in dense.items() if infos[passages[pid].doc_id].jurisdiction in home}
+
+    def searched(pid: str) -> bool:
+        """Whether a stored passage is of the documents searched: within the filters, and of the home places if any."""
+        jurisdiction = infos[passages[pid].doc_id].jurisdiction
+        return filters.allows(passages[pid].doc_id, jurisdiction) and (home is None or jurisdiction in home)
+
+    # Kept before the BM25 rankings are cut to the pool, so that a confined question's pool is full.
+    bm25, bm25_en = ([pid for pid in ranking if pid in passages and searched(pid)][:pool] for ranking in (bm25, bm25_en))
+    dense = {pid: sim for pid, sim in dense.items() if searched(pid)}
     # The English-only model cannot read a Japanese or Chinese passage: its cosine with an English question is noise that
     # outranked BM25's glossary-term matches in those documents (train: recall@k 0.774 -> 0.825), and so is a Chinese
     # question's with a Japanese passage. Such passages keep their similarity (Hit.similarity) but are ranked by BM25

@@ -237,18 +237,18 @@ def _deeper_evidence(
     the first of one)."""
     import time
 
-    from .answer import provision_siblings
+    from .answer import read_alongside
     from .answerability import mix
     from .evidence import gather
     from .lexical import refs
     from .retrieve import retrieve, scope_languages
 
+    infos = {r.doc_id: r.info for r in store.docs()}
     first = retrieve(question, store=store, embedder=embedder, settings=settings, filters=filters)
-    first = first + provision_siblings(first, store)  # as `ipqa ask` reads them
+    first = read_alongside(question, first, store, infos, filters)  # as `ipqa ask` reads them
     seen = {h.passage.passage_id for h in first}
     deeper = retrieve(question, store=store, embedder=embedder, settings=settings, filters=filters, top_k=COLUMN_DEPTH * settings.top_k)
     hits = first + [h for h in deeper if h.passage.passage_id not in seen]
-    infos = {r.doc_id: r.info for r in store.docs()}
     scoped = {d: i for d, i in infos.items() if filters.allows(d, i.jurisdiction)}
     evidence = gather(
         question,

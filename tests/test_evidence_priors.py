@@ -36,6 +36,10 @@ from ipqa.types import Hit
             "An “anonymous work” is a work on the copies or phonorecords of which no natural person is identified as author.",
             "anonymous work",
         ),
+        (  # Japan's AI Promotion Act in English, Article 2
+            'The term "artificial intelligence-related technology" as used in this Act means technology necessary for realizing it.',
+            "artificial intelligence-related technology",
+        ),
         ("第三条 本法所称的作品，是指文学、艺术和科学领域内具有独创性并能以一定形式表现的智力成果，包括：", "作品"),
         ("本法所称的技术措施，是指用于防止、限制未经权利人许可浏览、欣赏作品的有效技术、装置或者部件。", "技术措施"),
         ("この法律において「著作物」とは、思想又は感情を創作的に表現したものをいう。", "著作物"),
@@ -277,6 +281,14 @@ def test_a_question_on_what_a_named_act_means_by_a_term_quotes_its_definition(ev
     assert a.answered, a.text
     first = a.citations[0]
     assert first.section == "Article 2 (第二条)" and first.quote.startswith("この法律で「知的財産」とは"), (first.section, first.quote[:40])
+
+
+@pytest.mark.slow
+def test_a_term_defined_as_used_in_this_act_is_quoted_as_its_definition(everything: Assistant) -> None:
+    # "The term … as used in this Act means" was not read as a definition: Articles 1, 3(5) and 18(2)(i) were quoted.
+    a = everything.ask("How does Japan's AI Promotion Act define artificial intelligence-related technology?")
+    assert a.answered, a.text
+    assert any(c.section == "Article 2" and c.quote.startswith('The term "artificial') for c in a.citations), [(c.section, c.quote[:40]) for c in a.citations]
 
 
 @pytest.mark.slow

@@ -214,7 +214,7 @@ ASKS_DEFINITION = re.compile(
 _DEFINITION = re.compile(
     r"\W*(?:\(?[0-9a-zA-Z]{1,5}[.)]{1,2}\s*)?(?:for the purposes? of [^,]{1,80},\s*)?(?:(?:an?|the)\s+)?"
     r"(?:(?:term|terms|word|words|expression|expressions)\s+)?[“\"‘']([^”\"’'\n]{1,80})[”\"’']"
-    r"(?:\s*(?:,|and|or)\s*[“\"‘'][^”\"’'\n]{1,80}[”\"’'])*\s*,?\s*"
+    r"(?:\s*(?:,|and|or)\s*[“\"‘'][^”\"’'\n]{1,80}[”\"’'])*\s*,?\s*(?:as used in (?:this|these|the) \w+(?: \w+)?\s*,?\s*)?"
     r"(?:means?|shall (?:mean|include)|refers? to|includes?|is|are|has the meaning)\b",
     re.I,
 )

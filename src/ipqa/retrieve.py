@@ -210,11 +210,11 @@ def phrase_ranking(question: str, candidates: list[str], passages: dict[str, Pas
     """The candidates sharing a run of at least MIN_PHRASE_CHARS Japanese or Chinese characters with the question,
     longest run first. The names of documents are no such run: the title of the Chinese measures, repeated in their
     preamble, had put the preamble above Article 24 for "…暂行办法》自何时起施行？"."""
-    asked = list(_NOT_CJK.sub("\0", question))
+    chars = list(_NOT_CJK.sub("\0", question))  # what no passage has: a run stops at anything else
     for info in infos.values():
         for start, end in mentions(question, info):
-            asked[start:end] = "\0" * (end - start)
-    asked = "".join(asked)
+            chars[start:end] = "\0" * (end - start)
+    asked = "".join(chars)
     longest: dict[str, int] = {}
     for pid in dict.fromkeys(candidates):
         text = passages[pid].text

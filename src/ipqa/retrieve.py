@@ -13,7 +13,7 @@ from .catalog import mentions, named_docs
 from .embedding import Embedder
 from .glossary import english_rendering, question_language, translations
 from .jurisdictions import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions  # noqa: F401 (re-exported)
-from .lexical import refs
+from .lexical import CJK_CHARS, refs
 from .renditions import article_key
 from .settings import Settings
 from .store import Store
@@ -203,7 +203,7 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
 
 
 MIN_PHRASE_CHARS = 6
-_NOT_CJK = re.compile(r"[^\u3040-\u30ff\u3400-\u9fff々〆ー]")
+_NOT_CJK = re.compile(f"[^{CJK_CHARS}]")  # what BM25 does not read as Japanese or Chinese (lexical.tokenize)
 
 
 def phrase_ranking(question: str, candidates: list[str], passages: dict[str, Passage], infos: dict[str, SourceInfo]) -> list[str]:

@@ -137,6 +137,45 @@ def test_a_list_cut_at_its_passage_end_stops_before_an_item_quoted_on_its_own() 
     assert next(c.quote for c in answer.citations if c.passage_id == "p2") == doc[item:]
 
 
+def test_a_sentence_pointing_back_is_quoted_with_the_sentence_before_it() -> None:
+    """Quoted alone, "This obligation shall not apply…" or "At the same time, Japan is also…" does not say what it
+    continues: the sentence before it in the same paragraph is quoted with it, as one quote. A provision naming itself
+    ("This Regulation…"), a sentence opening its paragraph, and one whose paragraph has another label are quoted alone."""
+    from ipqa.answer import write
+    from ipqa.answerability import Judgement
+    from ipqa.evidence import Evidence, Quote
+    from ipqa.types import ANSWERED, Hit, Passage
+
+    text = (
+        "1. Providers shall ensure that AI systems intended to interact with natural persons are designed accordingly. "
+        "This obligation shall not apply to AI systems authorised by law to detect criminal offences.\n\n"
+        "This Regulation shall apply from 2 August 2026.\n\n"
+        "However, Member States may lay down further rules.\n"
+        "2. It shall be permissible to make quotations."
+    )
+    hit = Hit(Passage("p1", "act", text, "Article 50", 0, len(text)), 1.0)
+
+    def quoted(sentence: str) -> list[str]:
+        start = text.index(sentence)
+        q = Quote(0, start, start + len(sentence), 1.0)
+        return [c.quote for c in write("?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {}).citations]
+
+    rule = "1. Providers shall ensure that AI systems intended to interact with natural persons are designed accordingly."
+    exception = "This obligation shall not apply to AI systems authorised by law to detect criminal offences."
+    assert quoted(exception) == [f"{rule} {exception}"]
+    assert quoted("This Regulation shall apply from 2 August 2026.") == ["This Regulation shall apply from 2 August 2026."]
+    # After a blank line: a new paragraph, whose first sentence continues nothing it could quote.
+    assert quoted("However, Member States may lay down further rules.") == ["However, Member States may lay down further rules."]
+    # The sentence before sits in paragraph 1's text but this one is paragraph 2's: another provision, quoted alone.
+    assert quoted("2. It shall be permissible to make quotations.") == ["2. It shall be permissible to make quotations."]
+    # Japanese: a proviso (ただし書) is quoted with the main sentence of its paragraph.
+    ja = "**2** 無名の著作物の著作権は、その公表後七十年を経過するまでの間、存続する。ただし、その存続期間の満了前に消滅したものとする。"
+    hit = Hit(Passage("p2", "jp", ja, "Article 52", 0, len(ja)), 1.0)
+    start = ja.index("ただし")
+    q = Quote(0, start, len(ja), 1.0)
+    assert [c.quote for c in write("?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {}).citations] == [ja]
+
+
 def test_a_footnote_marker_after_a_full_stop_ends_the_sentence() -> None:
     text = (
         "The copies were made to illustrate a history book).6 Nor were the copies made only incidentally.\n"

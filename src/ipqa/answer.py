@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 
 from .answerability import Judgement, answer_type, judge, mix
 from .catalog import named_docs
@@ -239,12 +240,22 @@ def write(question: str, judgement: Judgement, evidence: Evidence, infos: dict[s
     """The Answer for a judgement: refusal text, cited quotes, or the premise correction with its quote."""
     hits = evidence.hits
     if judgement.kind == ANSWERED:
-        citations, text = _write_up(judgement.quotes, hits, infos, evidence.lead_of)
+        citations, text = _write_up(judgement.quotes, hits, infos, partial(_needed_before, evidence))
         return Answer(question, text, True, tuple(citations), hits, engine=engine)
     if judgement.kind == PREMISE_CONTRADICTED:
-        citations, text = _write_up(judgement.quotes, hits, infos, evidence.lead_of)
+        citations, text = _write_up(judgement.quotes, hits, infos, partial(_needed_before, evidence))
         return Answer(question, f"{judgement.message} {text}", False, tuple(citations), hits, engine=engine, kind=PREMISE_CONTRADICTED, reason=judgement.reason)
     return Answer(question, judgement.message, False, (), hits, engine=engine, reason=judgement.reason)
+
+
+def _needed_before(evidence: Evidence, q: Quote) -> Quote | None:
+    """The sentence a quote cannot be read without: the one introducing its list, or the one its opening word points
+    back to in the same provision ("This obligation shall not apply…" after the obligation)."""
+    lead = evidence.lead_of(q)
+    if lead is None and (lead := evidence.antecedent_of(q)) is not None:
+        hit = evidence.hits[q.hit_index]
+        return lead if citation_label(hit, lead.start) == citation_label(hit, q.start) else None
+    return lead
 
 
 def citation_label(hit: Hit, quote_start: int) -> str:

@@ -82,6 +82,19 @@ class Evidence:
             return self.leads.get(q.hit_index)
         return replace(q, start=found[0], end=found[1]) if found[0] >= 0 else None
 
+    def antecedent_of(self, q: Quote) -> Quote | None:
+        """The sentence before a quoted one that opens by pointing back to it ("This obligation shall not apply…",
+        "At the same time, Japan is also…", "ただし、…"): the one before it in the same paragraph of its passage, or None.
+        Quoted alone such a sentence does not say what "this" is."""
+        text = self.hits[q.hit_index].passage.text
+        if not _POINTS_BACK.match(text[q.start : q.end]):
+            return None
+        floor = self.starts.get(q.hit_index, 0)
+        before = [(s, e) for s, e in sentence_spans(text) if e <= q.start and s >= floor]
+        if not before or _PARAGRAPH_BREAK.search(text[before[-1][1] : q.start]):
+            return None
+        return replace(q, start=before[-1][0], end=before[-1][1])
+
     def doc_span(self, q: Quote) -> tuple[str, int, int]:
         """(doc_id, start, end) of a sentence in its document."""
         return doc_span(self.hits, q)
@@ -741,6 +754,18 @@ _ITEM = re.compile(
     r"^\s*(?:\(?(?:[a-z]{1,2}|[ivxlc]{1,6}|\d{1,3})\)|\d{1,3}\.(?!\d)|[-–•]\s+[一二三四五六七八九十百]*|（[一二三四五六七八九十百]+）|[一二三四五六七八九十百]+[、．])",
     re.I,
 )
+# A sentence opening with a word that points back to the one before it: a demonstrative or pronoun (not "This
+# Regulation", "This Article": the instrument or a provision names itself), a connective, a Japanese or Chinese proviso
+# or demonstrative. Hand-written: no sentence splitter or segmenter here resolves reference.
+_POINTS_BACK = re.compile(
+    r"(?:(?:This|These|That|Those|Such)\s+(?!(?:Regulation|Act|Convention|Treaty|Agreement|Directive|Law|Code|Protocol|Decision|"
+    r"Measures|Annex|Article|Chapter|Section|Part|Title|Recital|[Oo]rder|[Cc]ourt|paragraph|subparagraph|subsection|section|"
+    r"point|article|chapter|part|title)\b)|(?:It|They|Its|Their)\s|(?:At the same time|In other words|For (?:this|that|these) "
+    r"reasons?|In this (?:sense|context|case)|In that case|However|Nevertheless|Nonetheless|Therefore|Accordingly|Consequently|"
+    r"Thus|Hence|Moreover|Furthermore|Instead|Otherwise|Likewise|Similarly|By contrast|That is)\b|"
+    r"ただし|但し|この[^法条項号]|その|これ|それ|当該|なお|また、|このため|但是|该|此|其|上述)"
+)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _INTRODUCES = re.compile(r"次の各号|次に掲げる|左の各号|下列|以下各项")
 _LIST_END = re.compile(r"[.。]\W*$")
 MAX_LIST_CHARS = 1500  # a list longer than this is quoted up to its last item that fits

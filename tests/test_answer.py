@@ -140,7 +140,8 @@ def test_a_list_cut_at_its_passage_end_stops_before_an_item_quoted_on_its_own() 
 def test_a_sentence_pointing_back_is_quoted_with_the_sentence_before_it() -> None:
     """Quoted alone, "This obligation shall not apply…" or "At the same time, Japan is also…" does not say what it
     continues: the sentence before it in the same paragraph is quoted with it, as one quote. A provision naming itself
-    ("This Regulation…"), a sentence opening its paragraph, and one whose paragraph has another label are quoted alone."""
+    ("This Regulation…"), a sentence opening its paragraph, and one whose paragraph has another label are quoted alone.
+    A Japanese rule is quoted with its proviso (ただし書) and the proviso with its rule."""
     from ipqa.answer import write
     from ipqa.answerability import Judgement
     from ipqa.evidence import Evidence, Quote
@@ -173,6 +174,9 @@ def test_a_sentence_pointing_back_is_quoted_with_the_sentence_before_it() -> Non
     hit = Hit(Passage("p2", "jp", ja, "Article 52", 0, len(ja)), 1.0)
     start = ja.index("ただし")
     q = Quote(0, start, len(ja), 1.0)
+    assert [c.quote for c in write("?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {}).citations] == [ja]
+    # And the other way round: the rule is quoted with the proviso qualifying it.
+    q = Quote(0, 0, start, 1.0)
     assert [c.quote for c in write("?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {}).citations] == [ja]
 
 

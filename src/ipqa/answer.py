@@ -240,10 +240,10 @@ def write(question: str, judgement: Judgement, evidence: Evidence, infos: dict[s
     """The Answer for a judgement: refusal text, cited quotes, or the premise correction with its quote."""
     hits = evidence.hits
     if judgement.kind == ANSWERED:
-        citations, text = _write_up(judgement.quotes, hits, infos, partial(_needed_before, evidence))
+        citations, text = _write_up(judgement.quotes, hits, infos, partial(_needed_before, evidence), partial(_needed_after, evidence))
         return Answer(question, text, True, tuple(citations), hits, engine=engine)
     if judgement.kind == PREMISE_CONTRADICTED:
-        citations, text = _write_up(judgement.quotes, hits, infos, partial(_needed_before, evidence))
+        citations, text = _write_up(judgement.quotes, hits, infos, partial(_needed_before, evidence), partial(_needed_after, evidence))
         return Answer(question, f"{judgement.message} {text}", False, tuple(citations), hits, engine=engine, kind=PREMISE_CONTRADICTED, reason=judgement.reason)
     return Answer(question, judgement.message, False, (), hits, engine=engine, reason=judgement.reason)
 
@@ -256,6 +256,13 @@ def _needed_before(evidence: Evidence, q: Quote) -> Quote | None:
         hit = evidence.hits[q.hit_index]
         return lead if citation_label(hit, lead.start) == citation_label(hit, q.start) else None
     return lead
+
+
+def _needed_after(evidence: Evidence, q: Quote) -> Quote | None:
+    """The proviso qualifying a quoted rule (ただし…この限りでない), in the same provision, or None."""
+    proviso = evidence.proviso_of(q)
+    hit = evidence.hits[q.hit_index]
+    return proviso if proviso is not None and citation_label(hit, proviso.start) == citation_label(hit, q.start) else None
 
 
 def citation_label(hit: Hit, quote_start: int) -> str:
@@ -277,17 +284,29 @@ def _parse_path(text: str) -> tuple[tuple[str, str], ...]:
 
 
 def _write_up(
-    chosen: Sequence[Quote], hits: Sequence[Hit], infos: dict[str, SourceInfo], lead_of: Callable[[Quote], Quote | None] | None = None
+    chosen: Sequence[Quote],
+    hits: Sequence[Hit],
+    infos: dict[str, SourceInfo],
+    lead_of: Callable[[Quote], Quote | None] | None = None,
+    proviso_of: Callable[[Quote], Quote | None] | None = None,
 ) -> tuple[list[Citation], str]:
     """Group quotes by document, in rank order: 'Under X, Article N: “…” [1]'. A sentence that introduces a list is
     quoted with its items (evidence.with_list); a chosen item inside that quote is not quoted again. A chosen item is
-    quoted with the sentence introducing its list (`lead_of`), which says what the items are for."""
+    quoted with the sentence introducing its list (`lead_of`), which says what the items are for, and a rule with the
+    proviso that qualifies it (`proviso_of`)."""
     led: list[Quote] = []
+
+    def free(o: Quote | None) -> bool:
+        return o is not None and not any(x.hit_index == o.hit_index and x.start < o.end and o.start < x.end for x in (*chosen, *led))
+
     for q in chosen:
         lead = lead_of(q) if lead_of is not None else None
-        if lead is not None and not any(o.hit_index == lead.hit_index and o.start < lead.end and lead.start < o.end for o in (*chosen, *led)):
-            led.append(lead)
+        if free(lead):
+            led.append(lead)  # type: ignore[arg-type]
         led.append(q)
+        proviso = proviso_of(q) if proviso_of is not None else None
+        if free(proviso):
+            led.append(proviso)  # type: ignore[arg-type]
     extended = [with_list(hits[q.hit_index], q) for q in led]
     chosen = [q for q in extended if not any(o is not q and _inside(q, o, hits) for o in extended)]
     chosen = [_before_others(q, plain, chosen, hits) for q, plain in zip(extended, led, strict=True) if q in chosen]

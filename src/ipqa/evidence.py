@@ -95,6 +95,15 @@ class Evidence:
             return None
         return replace(q, start=before[-1][0], end=before[-1][1])
 
+    def proviso_of(self, q: Quote) -> Quote | None:
+        """The sentence after a quoted one when it is the proviso qualifying it ("ただし、…この限りでない。", "但是…",
+        "Provided that…"), in the same paragraph of its passage; None otherwise."""
+        text = self.hits[q.hit_index].passage.text
+        after = next(((s, e) for s, e in sentence_spans(text) if s >= q.end), None)
+        if after is None or not _PROVISO.match(text[slice(*after)]) or _PARAGRAPH_BREAK.search(text[q.end : after[0]]):
+            return None
+        return replace(q, start=after[0], end=after[1])
+
     def doc_span(self, q: Quote) -> tuple[str, int, int]:
         """(doc_id, start, end) of a sentence in its document."""
         return doc_span(self.hits, q)
@@ -765,6 +774,7 @@ _POINTS_BACK = re.compile(
     r"Thus|Hence|Moreover|Furthermore|Instead|Otherwise|Likewise|Similarly|By contrast|That is)\b|"
     r"ただし|但し|この[^法条項号]|その|これ|それ|当該|なお|また、|このため|但是|该|此|其|上述)"
 )
+_PROVISO = re.compile(r"ただし|但し|但是|Provided(?:, however,)? that\b")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _INTRODUCES = re.compile(r"次の各号|次に掲げる|左の各号|下列|以下各项")
 _LIST_END = re.compile(r"[.。]\W*$")

@@ -77,3 +77,25 @@ def test_plain_text_headings_become_sections(embedder: Embedder) -> None:
     doc = load(Path(__file__).parents[1] / "corpus" / "wipo-japan-ai-ip-2026-commentary.txt")
     labels = [p.section for p in chunk(doc, "c", embedder.count_tokens, 200, 32)]
     assert "Combating Piracy and WIPO’s Role" in labels
+
+
+def test_a_rule_runs_on_over_the_line_break_into_the_next_passage_to_its_proviso(embedder: Embedder) -> None:
+    """The chunker drops the whitespace between two passages cut at a line break; it stores it with the first (meta
+    "after"), so that the answer can quote on from one into the next verbatim: Article 30-4's rule ends its passage,
+    and the proviso qualifying it ("ただし、…この限りでない。") opens the next one."""
+    from ipqa.evidence import _Neighbours, complete
+    from ipqa.types import Hit
+
+    doc = load(shared_doc("jp-copyright-act-ja.md"))
+    passages = chunk(doc, "jp", embedder.count_tokens, 200, 32)
+    for a, b in zip(passages, passages[1:]):
+        after = a.meta["after"]
+        assert doc.text[a.end : a.end + len(after)] == after and not after.strip()
+        if a.end < b.start and not doc.text[a.end : b.start].strip():
+            assert a.end + len(after) == b.start  # all of what lies between them
+    rule = next(p for p in passages if p.section.startswith("Article 30-4") and p.text.rstrip().endswith("利用することができる。"))
+    assert "ただし" not in rule.text
+    (hit,), _ = complete([Hit(rule, 1.0)], _Neighbours(passages))
+    got = hit.passage
+    assert got.text == doc.text[got.start : got.end] and got.start == rule.start
+    assert got.text.endswith("この限りでない。") and "\n- 一" not in got.text

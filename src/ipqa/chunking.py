@@ -308,10 +308,16 @@ def chunk(
                         "path": "|".join(f"{s}{v}" for s, v in path),
                         "sub": sub,
                         "page_breaks": [b - start for b in doc.page_starts if start < b < end],
+                        # The whitespace after the passage (to the next one, when the packing dropped it between
+                        # them): what joins the two when a quote runs on from one into the next (evidence.complete).
+                        "after": _SPACE_AFTER.match(doc.text, end).group(),
                     },
                 )
             )
     return passages
+
+
+_SPACE_AFTER = re.compile(r"\s{0,64}")
 
 
 def _units(text: str, start: int, end: int) -> list[tuple[int, int]]:

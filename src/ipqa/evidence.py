@@ -273,7 +273,7 @@ def complete(hits: Sequence[Hit], store: Store | None) -> tuple[tuple[Hit, ...],
             else:
                 tail_open = not _CLOSED_END.search(p.text) and p.text[-1:] >= "\u3000"
             if not tail_open:
-                p = _with_list_tail(p, last, store)
+                p = _with_proviso(_with_list_tail(p, last, store), store)
             first, joined, offset = hit.passage, p, 0  # `offset`: where p starts inside `joined`
             for step in range(MAX_JOINS):
                 if (prev := store.adjacent(first.passage_id, -1)) is None or (gap := _gap(store, prev, joined)) is None:
@@ -334,6 +334,18 @@ def _with_list_tail(p: Passage, last: Passage, store: Store) -> Passage:
     return p
 
 
+def _with_proviso(p: Passage, store: Store) -> Passage:
+    """A passage whose provision goes on in the next passage with a proviso (ただし、…この限りでない。) runs on to the
+    proviso's end, so that a rule quoted at the passage's end is quoted with it (Evidence.proviso_of). Only the quotable
+    text grows: the region scored stays the passage's own."""
+    nxt = store.adjacent(p.passage_id, 1)
+    if nxt is None or nxt.start < p.end or nxt.section != p.section or not _PROVISO.match(nxt.text.lstrip()):
+        return p
+    if (gap := _gap(store, p, nxt)) is None:
+        return p
+    return _trim_forward(_merge(p, nxt, gap), len(p.text) + len(gap) + 1)
+
+
 def _starts_inside(prev: Passage, p: Passage) -> bool:
     """Whether a Japanese or Chinese passage starts inside a sentence that began in the passage before it (which it
     touches or overlaps): the text before its start does not end a sentence, a line or a bracket (jp)."""
@@ -351,9 +363,13 @@ def _starts_inside_any(store: Store, p: Passage) -> bool:
 
 
 def _gap(store: Store, a: Passage, b: Passage) -> str | None:
-    """The text between passages a and b when the store has it: none between overlapping or touching chunks; None
-    when whitespace was dropped between them (reading the document again for it would cost seconds at query time)."""
-    return "" if b.start <= a.end else None
+    """The text between passages a and b: none between overlapping or touching chunks, else the whitespace the chunker
+    stored after a (its meta "after"); None when a was chunked before that was stored (CHUNKER 3) or more lies between
+    (reading the document again for it would cost seconds at query time)."""
+    if b.start <= a.end:
+        return ""
+    after = a.meta.get("after")
+    return after if isinstance(after, str) and a.end + len(after) == b.start else None
 
 
 def _merge(a: Passage, b: Passage, gap: str) -> Passage:
@@ -362,7 +378,8 @@ def _merge(a: Passage, b: Passage, gap: str) -> Passage:
     breaks = sorted({*(a.meta.get("page_breaks") or []), *(x + b.start - a.start for x in (b.meta.get("page_breaks") or []))})
     if a.page is not None and b.page is not None and b.page > a.page and (b.start - a.start) not in breaks and not breaks:
         breaks = [b.start - a.start]
-    return Passage(a.passage_id, a.doc_id, text, a.section, a.start, a.start + len(text), a.page, a.heading, {**a.meta, "page_breaks": breaks})
+    meta = {**a.meta, "page_breaks": breaks, "after": b.meta.get("after")}  # the whitespace after the end, now b's
+    return Passage(a.passage_id, a.doc_id, text, a.section, a.start, a.start + len(text), a.page, a.heading, meta)
 
 
 def _trim_forward(p: Passage, boundary: int) -> Passage:

@@ -665,5 +665,8 @@ def test_a_sentence_matching_the_question_clears_the_floor_that_a_diluted_passag
     a = small.ask("How should this news be remembered?")
     assert a.kind == ANSWERED and any("remembered as a milestone" in c.quote for c in a.citations), a.text
     assert max(h.similarity or 0.0 for h in a.hits) < small.settings.min_score  # the passages' cosine alone would refuse it
+    # Partly in other words ("cannot be fully addressed within traditional intellectual property frameworks"): 0.59.
+    a = small.ask("Which issues cannot be fully addressed within traditional IP frameworks according to the op-ed?")
+    assert a.kind == ANSWERED and any("the handling of training data" in c.quote for c in a.citations), a.text
     for question in ("What is the tallest mountain in Europe?", "What time does the Louvre open?", "How do I bake sourdough bread?"):
         assert small.ask(question).kind == REFUSED, question

@@ -141,7 +141,8 @@ def test_a_sentence_pointing_back_is_quoted_with_the_sentence_before_it() -> Non
     """Quoted alone, "This obligation shall not apply…" or "At the same time, Japan is also…" does not say what it
     continues: the sentence before it in the same paragraph is quoted with it, as one quote. A provision naming itself
     ("This Regulation…"), a sentence opening its paragraph, and one whose paragraph has another label are quoted alone.
-    A Japanese rule is quoted with its proviso (ただし書) and the proviso with its rule."""
+    A Japanese rule is quoted with its proviso (ただし書) and the proviso with its rule; a writer's sentence with the one
+    restating it ("It concerns…", "In other words, …")."""
     from ipqa.answer import write
     from ipqa.answerability import Judgement
     from ipqa.evidence import Evidence, Quote
@@ -178,6 +179,18 @@ def test_a_sentence_pointing_back_is_quoted_with_the_sentence_before_it() -> Non
     # And the other way round: the rule is quoted with the proviso qualifying it.
     q = Quote(0, 0, start, 1.0)
     assert [c.quote for c in write("?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {}).citations] == [ja]
+    # A writer's sentence is quoted with the next one when that says in other words what it means; not with any other.
+    op = (
+        "A strategy for the age of AI is not merely a matter of protection policy. It concerns the design of society itself. "
+        "Japan is strong in anime. Piracy harms it."
+    )
+    hit = Hit(Passage("p3", "oped", op, "Japan's Next Move", 0, len(op)), 1.0)
+    for sentence, quoted_as in (
+        ("A strategy for the age of AI is not merely a matter of protection policy.", op[: op.index(" Japan is")]),
+        ("Japan is strong in anime.", "Japan is strong in anime."),
+    ):
+        q = Quote(0, op.index(sentence), op.index(sentence) + len(sentence), 1.0)
+        assert [c.quote for c in write("?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {}).citations] == [quoted_as]
 
 
 def test_a_footnote_marker_after_a_full_stop_ends_the_sentence() -> None:

@@ -97,10 +97,11 @@ class Evidence:
 
     def proviso_of(self, q: Quote) -> Quote | None:
         """The sentence after a quoted one when it is the proviso qualifying it ("ただし、…この限りでない。", "但是…",
-        "Provided that…"), in the same paragraph of its passage; None otherwise."""
+        "Provided that…") or says in other words what it means ("In other words, …", "It concerns…"), in the same
+        paragraph of its passage; None otherwise."""
         text = self.hits[q.hit_index].passage.text
         after = next(((s, e) for s, e in sentence_spans(text) if s >= q.end), None)
-        if after is None or not _PROVISO.match(text[slice(*after)]) or _PARAGRAPH_BREAK.search(text[q.end : after[0]]):
+        if after is None or not _QUALIFIES.match(text[slice(*after)]) or _PARAGRAPH_BREAK.search(text[q.end : after[0]]):
             return None
         return replace(q, start=after[0], end=after[1])
 
@@ -792,6 +793,13 @@ _POINTS_BACK = re.compile(
     r"ただし|但し|この[^法条項号]|その|これ|それ|当該|なお|また、|このため|但是|该|此|其|上述)"
 )
 _PROVISO = re.compile(r"ただし|但し|但是|Provided(?:, however,)? that\b")
+# A sentence saying in other words what the one before it means: a writer's restatement, not a rule of its own.
+_RESTATES = re.compile(
+    r"(?:In other words|That is(?: to say)?|Namely|In short|Put (?:simply|differently)|Rather|In this sense)\b|"
+    r"(?:It|This) (?:concerns|reflects|means|signals|shows|suggests|represents|implies|can be (?:interpreted|seen|read|regarded))\b|"
+    r"つまり|すなわち|言い換えれば|换言之|也就是说"
+)
+_QUALIFIES = re.compile(f"{_PROVISO.pattern}|{_RESTATES.pattern}")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 _INTRODUCES = re.compile(r"次の各号|次に掲げる|左の各号|下列|以下各项")
 _LIST_END = re.compile(r"[.。]\W*$")

@@ -236,6 +236,19 @@ def test_a_string_of_cited_authority_scores_lower() -> None:
     assert by_text[holding].adjust == 0.0
 
 
+def test_a_recital_scores_lower_unless_the_question_asks_why() -> None:
+    text = "Providers shall label the content their systems generate."
+    for question, penalty in (
+        ("Must AI-generated content be labelled?", E.RECITAL_PENALTY),
+        ("Why must AI-generated content be labelled?", 0.0),
+        ("What is the purpose of labelling AI-generated content?", 0.0),
+        ("What does Recital 133 say about labelling?", 0.0),
+    ):
+        assert _gathered(question, text, section="Recital 133")[text].adjust == pytest.approx(-penalty), question
+        assert _gathered(question, text, section="Article 50")[text].adjust == 0.0
+    assert E.RECITAL_PENALTY > 0
+
+
 def test_a_short_list_item_alone_scores_lower_than_a_whole_sentence() -> None:
     rule = "Computer programs are protected as literary works within the meaning of Article 2."
     item = "(i) computer programs;"

@@ -103,6 +103,16 @@ def test_a_sentence_introducing_a_list_is_quoted_with_its_items() -> None:
     q = Quote(0, 0, code.index("—") + 1, 1.0)
     dashed = write("What factors decide fair use?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {})
     assert [c.quote for c in dashed.citations] == [code]
+    # A list introduced inside item (b) ends where the list around it goes on, at "(c)": its own items are (i), (ii).
+    nested = (
+        "1. Providers shall:\n(a) keep documentation;\n(b) inform integrators. The information shall:\n(i) enable them to understand the model;\n"
+        "(ii) contain the elements in Annex XII;\n(c) put in place a copyright policy;\n(d) publish a summary of the training content."
+    )
+    hit = Hit(Passage("p3", "act", nested, "Article 53", 0, len(nested)), 1.0)
+    start = nested.index("The information shall:")
+    q = Quote(0, start, start + len("The information shall:"), 1.0)
+    quoted = write("What information?", Judgement(ANSWERED, quotes=(q,)), Evidence((hit,), (q,)), {})
+    assert [c.quote for c in quoted.citations] == [nested[start : nested.index("\n(c)")]]
     # Short as a heading, but the dash closes it: a candidate, not a title.
     from ipqa.evidence import _is_title
 

@@ -822,15 +822,41 @@ def with_list(hit: Hit, q: Quote) -> Quote:
     return replace(q, end=_items_after(text, q.end, q.start)[0])
 
 
+_LATIN_MARK = re.compile(r"\s*\(?([0-9]{1,3}|[a-z]{1,4})[.)]", re.I)
+_CJK_MARK = re.compile(r"\s*(?:[-–•]\s*)?(（)?([一二三四五六七八九十百]+|[イロハニホヘトチリヌルヲ])(?:の[一二三四五六七八九十]+)?(?:）|[\s、．])")
+_ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx"}
+
+
+def _item_kind(item: str, kind: str) -> str:
+    """An item marker's kind: 'digit', 'roman', 'letter', 'kanji', '(kanji)', 'kana' or 'dash' ("(i)" is a roman
+    numeral in a list that `kind` says is one of roman numerals or that it opens, a letter in a list of letters)."""
+    if m := _LATIN_MARK.match(item):
+        mark = m.group(1).lower()
+        if mark.isdigit():
+            return "digit"
+        if mark in _ROMAN and kind != "letter" and (kind == "roman" or mark == "i" or len(mark) > 1):
+            return "roman"
+        return "letter" if len(mark) <= 2 else "dash"
+    if m := _CJK_MARK.match(item):
+        return "kana" if m.group(2) in "イロハニホヘトチリヌルヲ" else "(kanji)" if m.group(1) else "kanji"
+    return "dash"
+
+
 def _items_after(text: str, after: int, origin: int) -> tuple[int, int | None]:
     """The list items following offset `after`: where the last of them ends (`after` if none), and where the list stops
     (None: the text ran out first, the list may go on in the next passage): after the item closing it ('.' or '。'), or
-    at the first piece that is no item or would take the quote from `origin` past MAX_LIST_CHARS."""
-    end = after
-    for s, e in sentence_spans(text):
+    at the first piece that is no item, is an item of the list around it (a list introduced inside item "(b)" ends at
+    "(c)": its own items are "(i)", "(ii)") or would take the quote from `origin` past MAX_LIST_CHARS."""
+    spans = sentence_spans(text)
+    around = next((_item_kind(text[s:e], "") for s, e in reversed(spans) if e <= origin and _ITEM.match(text[s:e])), None)
+    end, kind = after, ""
+    for s, e in spans:
         if e <= after:
             continue
         if not _ITEM.match(text[s:e]) or e - origin > MAX_LIST_CHARS:
+            return end, s
+        kind = kind or _item_kind(text[s:e], "")
+        if kind != around and _item_kind(text[s:e], kind) == around:
             return end, s
         end = e
         if _LIST_END.search(text[s:e]):

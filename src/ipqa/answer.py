@@ -251,18 +251,19 @@ def write(question: str, judgement: Judgement, evidence: Evidence, infos: dict[s
 def _needed_before(evidence: Evidence, q: Quote) -> Quote | None:
     """The sentence a quote cannot be read without: the one introducing its list, or the one its opening word points
     back to in the same provision ("This obligation shall not apply…" after the obligation)."""
-    lead = evidence.lead_of(q)
-    if lead is None and (lead := evidence.antecedent_of(q)) is not None:
-        hit = evidence.hits[q.hit_index]
-        return lead if citation_label(hit, lead.start) == citation_label(hit, q.start) else None
-    return lead
+    return evidence.lead_of(q) or _in_provision_of(evidence, q, evidence.antecedent_of(q))
 
 
 def _needed_after(evidence: Evidence, q: Quote) -> Quote | None:
     """The proviso qualifying a quoted rule (ただし…この限りでない), in the same provision, or None."""
-    proviso = evidence.proviso_of(q)
+    return _in_provision_of(evidence, q, evidence.proviso_of(q))
+
+
+def _in_provision_of(evidence: Evidence, q: Quote, other: Quote | None) -> Quote | None:
+    """`other` (a sentence of q's passage) when it has q's citation label, else None: quoted together, they are one
+    citation of one provision."""
     hit = evidence.hits[q.hit_index]
-    return proviso if proviso is not None and citation_label(hit, proviso.start) == citation_label(hit, q.start) else None
+    return other if other is not None and citation_label(hit, other.start) == citation_label(hit, q.start) else None
 
 
 def citation_label(hit: Hit, quote_start: int) -> str:

@@ -185,3 +185,44 @@ def test_a_plain_japanese_question_is_credited_with_the_statutes_synonyms(tmp_pa
     question = "先生が教材をコピーしてもよいですか。"
     _, evidence, _ = evidence_for(question, store=assistant.store, embedder=assistant.embedder, settings=assistant.settings)
     assert evidence.quotes and "複製することができる" in evidence.text(evidence.quotes[0])
+
+
+TRANSFER_ACT = """# 著作権移転法
+
+### 第一条　（著作権の譲渡）
+
+著作権は、その全部又は一部を譲渡することができる。
+
+### 第二条
+
+国は、著作権を有する法人に対し、必要な支援を行うものとする。
+
+### 第三条
+
+著作権者は、その著作権を侵害する者に対し、その侵害の停止を請求することができる。
+
+### 第四条
+
+著作権を侵害する行為によつて作成された物を頒布した場合には、当該著作権を侵害する行為とみなす。
+"""
+TRANSFER_CATALOG = SCHOOL_CATALOG.replace("jp-school", "jp-transfer").replace("School Works Act", "Copyright Transfer Act")
+
+
+def test_a_japanese_questions_particles_are_no_words_a_sentence_must_share(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # "売る" is the statute's 譲渡 (glossary): the rule saying so answers "can I sell my copyright to someone?", not the
+    # sentence that shares more of the question's bigrams ("権を", "人に": a particle and half a word, not terms).
+    assert {"著作", "他人", "売る"} <= set(weights("著作権を他人に売ることはできますか。", keep={"売る"}))
+    assert not {"権を", "人に"} & set(weights("著作権を他人に売ることはできますか。"))
+    assistant = catalogued_index(tmp_path, {"jp-transfer.md": TRANSFER_ACT}, TRANSFER_CATALOG)
+    question = "著作権を他人に売ることはできますか。"
+    _, evidence, _ = evidence_for(question, store=assistant.store, embedder=assistant.embedder, settings=assistant.settings)
+    assert evidence.quotes and "譲渡することができる" in evidence.text(evidence.quotes[0])
+
+
+def test_an_everyday_word_in_kana_alone_is_a_term_of_the_question(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # "やめさせる" (make them stop) has no bigram token, yet it is what the question asks: the glossary reads it as the
+    # statute's 停止 (injunction), so the article granting that answers, not the one repeating "著作権を侵害する".
+    assistant = catalogued_index(tmp_path, {"jp-transfer.md": TRANSFER_ACT}, TRANSFER_CATALOG)
+    question = "著作権を侵害された場合、やめさせることはできますか。"
+    _, evidence, _ = evidence_for(question, store=assistant.store, embedder=assistant.embedder, settings=assistant.settings)
+    assert evidence.quotes and "侵害の停止を請求" in evidence.text(evidence.quotes[0])

@@ -148,6 +148,7 @@ def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -
     assert answer_type("How does the copyright term compare between Japan and the US?") == "duration"
     # What a law is for is answered by its purpose clause, in any of the three languages.
     assert answer_type("What is the goal of Japan's anti-camcording law?") == answer_type("著作権法の目的は何ですか。") == "purpose"
+    assert answer_type("知的財産基本法は何のための法律ですか。") == "purpose"  # "what is it for", in everyday words
     assert answer_type("Is copying for the purpose of data mining allowed?") == ""
     # Japanese and Chinese questions ask for a date or a body too; a body is named in their own words.
     assert answer_type("《生成式人工智能服务管理暂行办法》自何时起施行？") == "date"

@@ -62,7 +62,7 @@ _QUESTION_TYPES = (
     (
         "purpose",
         r"^\s*what (?:is|are|was|were) (?:the )?(?:main |stated |overall )?(?:purpose|goal|aim|objective)s?\b|\bwhat (?:purpose|goal|aim|objective)s?\b|"
-        r"\bwhat does .{0,60}\b(?:aim|seek)s? to\b|目的は|目的是|的目的|立法目的|目的とは",
+        r"\bwhat does .{0,60}\b(?:aim|seek)s? to\b|目的は|目的是|的目的|立法目的|目的とは|何のため",
     ),
     ("place", r"^\s*where\b|\bin which (?:city|country|place)\b|\bseat of\b|\bheadquartered\b|どこ(?!まで)|哪里|哪儿|在哪|何处"),
     (

@@ -116,20 +116,20 @@ def doc_span(hits: Sequence[Hit], q: Quote) -> tuple[str, int, int]:
     return p.doc_id, p.start + q.start, p.start + q.end
 
 
-# A Japanese bigram with kana in it ("権を", "人に", "売る") is grammar or a verb's ending, not a term a sentence must
+# A Japanese bigram with hiragana in it ("権を", "人に", "売る") is grammar or a verb's ending, not a term a sentence must
 # share: a long statute sentence holding the same particles outscored the short rule ("著作権を他人に売る…" quoted
 # Article 30-4, not 61). The glossary's everyday words ("売っ", "譲れ") are kept: a sentence states them in other terms.
 # (Train, with the glossary's new everyday words: citation recall 0.812 -> 0.816, key facts 0.781 -> 0.788; dropping
 # only the bigrams holding a particle (を, に, は…): 0.812, 0.783.)
-_KANA_GRAM = re.compile(r"[\u3040-\u309f]")
-_KANA_WORD = re.compile(r"(?<![^\s])[\u3040-\u309f]{2,}(?![^\s])")
+_HIRAGANA_GRAM = re.compile(r"[\u3040-\u309f]")
+_HIRAGANA_WORD = re.compile(r"(?<![^\s])[\u3040-\u309f]{2,}(?![^\s])")
 
 
 def weights(question: str, keep: Collection[str] = ()) -> dict[str, float]:
-    """The question's content terms; reference tokens ('art:53') count more. `keep`: kana bigrams to keep."""
+    """The question's content terms; reference tokens ('art:53') count more. `keep`: hiragana bigrams to keep."""
     out: dict[str, float] = {}
     for token in tokenize(question):
-        if token in _GENERIC or token.isdigit() and len(token) < 2 or _KANA_GRAM.search(token) and token not in keep:
+        if token in _GENERIC or token.isdigit() and len(token) < 2 or _HIRAGANA_GRAM.search(token) and token not in keep:
             continue
         out[token] = 2.5 if ":" in token else 1.0
     return out
@@ -191,8 +191,8 @@ def _alternatives(question: str, named: frozenset[str], languages: frozenset[str
                 tests.append(lambda text, t=t: t in text)
             else:
                 tests.append(re.compile(r"(?<![\w-])" + re.escape(t) + r"(?:s|es)?(?![\w-])", re.I).search)
-        # An everyday word in kana alone ("やめさせ") has no bigram token: it stands for itself.
-        out.append((set(tokenize(words)) | set(_KANA_WORD.findall(words)), tests))
+        # An everyday word in hiragana alone ("やめさせ") has no bigram token: it stands for itself.
+        out.append((set(tokenize(words)) | set(_HIRAGANA_WORD.findall(words)), tests))
     return out
 
 
@@ -459,7 +459,7 @@ def gather(
     named = question_languages(named_docs(question, infos), infos)
     alts = _alternatives(question, named, languages)
     kept = {t for tokens, _ in alts for t in tokens}
-    w = weights(question, keep=kept) | {t: 1.0 for t in kept if _KANA_WORD.fullmatch(t)}
+    w = weights(question, keep=kept) | {t: 1.0 for t in kept if _HIRAGANA_WORD.fullmatch(t)}
     w = _rarity_weighted(w, [t for *_, t in found])
     # A sentence in another language shares no word with the question: it is matched by the question's glossary
     # terms in that language (as BM25 was), and keeps whichever reading scores it higher.

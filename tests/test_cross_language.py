@@ -211,7 +211,7 @@ TRANSFER_CATALOG = SCHOOL_CATALOG.replace("jp-school", "jp-transfer").replace("S
 def test_a_japanese_questions_particles_are_no_words_a_sentence_must_share(tmp_path) -> None:  # type: ignore[no-untyped-def]
     # "売る" is the statute's 譲渡 (glossary): the rule saying so answers "can I sell my copyright to someone?", not the
     # sentence that shares more of the question's bigrams ("権を", "人に": a particle and half a word, not terms).
-    assert {"著作", "他人", "売る"} <= set(weights("著作権を他人に売ることはできますか。", keep={"売る"}))
+    assert {"著作", "他人", "売る"} <= set(weights("著作権を他人に売ることはできますか。", glossary={"売る"}))
     assert not {"権を", "人に"} & set(weights("著作権を他人に売ることはできますか。"))
     assistant = catalogued_index(tmp_path, {"jp-transfer.md": TRANSFER_ACT}, TRANSFER_CATALOG)
     question = "著作権を他人に売ることはできますか。"

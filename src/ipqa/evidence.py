@@ -19,7 +19,7 @@ import numpy as np
 from .catalog import named_docs
 from .embedding import Embedder
 from .glossary import alternatives, concept_units, english_rendering, translations
-from .lexical import tokenize
+from .lexical import HIRAGANA, tokenize
 from .premise import statement
 from .retrieve import question_languages, section_refs
 from .sentences import cjk_sentence_ends, sentence_spans
@@ -121,17 +121,16 @@ def doc_span(hits: Sequence[Hit], q: Quote) -> tuple[str, int, int]:
 # Article 30-4, not 61). The glossary's everyday words ("売っ", "譲れ") are kept: a sentence states them in other terms.
 # (Train, with the glossary's new everyday words: citation recall 0.812 -> 0.816, key facts 0.781 -> 0.788; dropping
 # only the bigrams holding a particle (を, に, は…): 0.812, 0.783.)
-_HIRAGANA_GRAM = re.compile(r"[\u3040-\u309f]")
-_HIRAGANA_WORD = re.compile(r"(?<![^\s])[\u3040-\u309f]{2,}(?![^\s])")
-
-
-def weights(question: str, keep: Collection[str] = ()) -> dict[str, float]:
-    """The question's content terms; reference tokens ('art:53') count more. `keep`: hiragana bigrams to keep."""
+def weights(question: str, glossary: Collection[str] = ()) -> dict[str, float]:
+    """The question's content terms; reference tokens ('art:53') count more. `glossary`: the tokens of the question's
+    words that name a glossary concept (_alternatives), which count whatever their script: one in hiragana alone
+    ("やめさせ", no bigram token of its own) is a term too."""
     out: dict[str, float] = {}
     for token in tokenize(question):
-        if token in _GENERIC or token.isdigit() and len(token) < 2 or _HIRAGANA_GRAM.search(token) and token not in keep:
+        if token in _GENERIC or token.isdigit() and len(token) < 2 or HIRAGANA.search(token) and token not in glossary:
             continue
         out[token] = 2.5 if ":" in token else 1.0
+    out.update({t: 1.0 for t in glossary if HIRAGANA.fullmatch(t)})
     return out
 
 
@@ -192,7 +191,7 @@ def _alternatives(question: str, named: frozenset[str], languages: frozenset[str
             else:
                 tests.append(re.compile(r"(?<![\w-])" + re.escape(t) + r"(?:s|es)?(?![\w-])", re.I).search)
         # An everyday word in hiragana alone ("やめさせ") has no bigram token: it stands for itself.
-        out.append((set(tokenize(words)) | set(_HIRAGANA_WORD.findall(words)), tests))
+        out.append((set(tokenize(words)) | {w for w in words.split() if len(w) >= 2 and HIRAGANA.fullmatch(w)}, tests))
     return out
 
 
@@ -458,9 +457,7 @@ def gather(
             found.append((i, s, e, set(tokenize(p.text[s:e]))))
     named = question_languages(named_docs(question, infos), infos)
     alts = _alternatives(question, named, languages)
-    kept = {t for tokens, _ in alts for t in tokens}
-    w = weights(question, keep=kept) | {t: 1.0 for t in kept if _HIRAGANA_WORD.fullmatch(t)}
-    w = _rarity_weighted(w, [t for *_, t in found])
+    w = _rarity_weighted(weights(question, {t for tokens, _ in alts for t in tokens}), [t for *_, t in found])
     # A sentence in another language shares no word with the question: it is matched by the question's glossary
     # terms in that language (as BM25 was), and keeps whichever reading scores it higher.
     extra = translations(question, named, languages)

@@ -17,7 +17,7 @@ from .chunking import ja_number
 # Latin words, and runs of CJK ideographs with Japanese kana (ー々〆 included): bigrammed below, as for Chinese.
 CJK_CHARS = r"\u3005\u3006\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[a-z0-9]+(?:[-'][a-z0-9]+)*|[{CJK_CHARS}]+", re.I)
-_HIRAGANA = re.compile(r"[\u3040-\u309f]+")
+HIRAGANA = re.compile(r"[\u3040-\u309f]+")
 _CJK_QUERY = re.compile(f"[{CJK_CHARS}]")  # a query in Japanese or Chinese: what search() reads its script from
 # Japanese statutes enacted before 1988 write no small kana ("行つた", "使つて", "取扱い"), a question does ("行った"):
 # small kana are read as full-size on both sides, so "行っ" and "行つ" are one bigram.
@@ -73,7 +73,7 @@ def tokenize(text: str) -> list[str]:
             word = word.translate(_FULL_SIZE_KANA)
             # Bigrams of hiragana alone are grammar (する, こと, ない): they match everywhere, so they are left out.
             grams = [word[i : i + 2] for i in range(max(1, len(word) - 1))]
-            tokens.extend(g for g in grams if not _HIRAGANA.fullmatch(g))
+            tokens.extend(g for g in grams if not HIRAGANA.fullmatch(g))
         elif word not in _STOP:
             tokens.append(stem(word))
     tokens.extend(refs(text))

@@ -264,6 +264,41 @@ def test_a_figure_in_an_unrelated_provision_contradicts_nothing() -> None:
     assert premise_contradiction("Why does TRIPS only require a 15-year patent term?", ev) is not None
 
 
+def test_a_count_by_the_million_is_a_figure_of_its_own() -> None:
+    """"half a million books" against "over seven million pirated copies of books": the statement's figure is no figure
+    of the sentence, so the sentence does not support it, and the two counts of books contradict each other."""
+    from ipqa.verify import figures, missing_figures
+
+    assert figures("half a million pirated books") == {"500000"} and "7000000" in figures("over seven million copies")
+    assert "1500000" in figures("1.5 million") and missing_figures("half a million books", "over seven million copies of books")
+    assert ("count:book", "500000") in values("downloaded about half a million pirated books")
+    assert {("count:copy", "7000000"), ("count:book", "7000000")} <= values("over seven million \npirated copies of books")
+    ev = _evidence(
+        [("Anthropic thereby pirated over seven million copies of books, including copies of at least two works at issue for each Author.", 0.7)],
+        "us-ndcal-bartz-v-anthropic-2025-fair-use-order", "STATEMENT",
+    )
+    q = premise_contradiction("Why did Anthropic download only about half a million pirated books?", ev)
+    assert q is not None and "seven million" in ev.text(q)
+    assert premise_contradiction("Why did Anthropic pirate over seven million books?", ev) is None
+
+
+def test_a_negation_counts_in_the_clauses_about_the_statement() -> None:
+    """A long sentence's negation about something else ("paid nothing", "would not use them to train") does not deny
+    what its other clause states; a negation in the clause that states it does."""
+    from ipqa.answerability import negative_about
+
+    long = (
+        "Before buying books for its central library, Anthropic downloaded over seven million pirated copies of books, paid "
+        "nothing, and kept these pirated copies in its library even after deciding it would not use them to train its AI."
+    )
+    assert not negative_about("Anthropic downloaded pirated books instead of buying them", long)
+    assert negative_about("Anthropic used the pirated copies to train its AI", long)
+    assert negative_about("the enjoyment of these rights is subject to formalities",
+                          "The enjoyment and the exercise of these rights shall not be subject to any formality; such enjoyment "
+                          "shall be independent of the existence of protection in the country of origin of the work.")
+    assert negative_about("著作権は登録が必要", "著作権の享有には、いかなる方式の履行をも要しない。")  # read whole
+
+
 def test_premise_of_a_place() -> None:
     ev = _evidence([("The seat of the Organization shall be at Geneva.", 0.7)], "wipo-convention-1967", "Article 10")
     assert premise_contradiction("Why is WIPO seated in Vienna?", ev) is not None

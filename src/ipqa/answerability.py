@@ -19,7 +19,7 @@ from .catalog import named_docs
 from .chunking import cn_number
 from .evidence import Evidence, Quote, with_list
 from .glossary import question_language
-from .lexical import ja_names, refs, stem, tokenize
+from .lexical import CJK_CHARS, ja_names, refs, stem, tokenize
 from .premise import asked as yes_no_statement
 from .premise import negative, presupposition
 from .prompts import (
@@ -93,6 +93,11 @@ _DATE = re.compile(
     rf"\b(?:\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}}|(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|(?:{_MONTHS})\s+\d{{4}})\b|(?<![\d/])(?:1[5-9]|20)\d\d(?![\d/-])"
 )
 _COUNTED = re.compile(rf"\b{_NUM}\s+([a-z]+s)\b(?:\s+of\s+([a-z]+))?", re.I)  # "four factors", "30 instruments of ratification"
+# "seven million pirated copies of books", "half a million books": counted things by the million (one word may stand
+# between the scale and the thing counted).
+_SCALED_COUNTED = re.compile(
+    rf"\b(?P<n>{_NUM}|half\s+an?|an?)\s+(?P<s>million|billion)\s+(?:(?P<adj>[a-z]+)\s+)?(?P<noun>[a-z]+s)\b(?:\s+of\s+(?P<of>[a-z]+))?", re.I
+)
 _ORDINALS = {
     w: i + 1
     for i, w in enumerate(
@@ -203,6 +208,8 @@ def _number(word: str) -> float | None:
 
 
 def _singular(noun: str) -> str:
+    if noun.endswith("ies") and len(noun) > 4:
+        return noun[:-3] + "y"  # "copies", "parties"
     return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
 
 
@@ -261,6 +268,13 @@ def _values(text: str) -> frozenset[tuple[str, str]]:
                 out.add((f"count:{_singular(m.group(2).lower())}", f"{num:g}"))
     for m in _ORDINAL.finditer(text):
         out.add((f"count:{_singular(m.group(2).lower())}", f"{_ORDINALS[m.group(1).lower()]:g}"))
+    for m in _SCALED_COUNTED.finditer(text):
+        n = m.group("n").lower()
+        base = 0.5 if n.startswith("half") else 1.0 if n in ("a", "an") else _number(n)
+        if base is not None:
+            value = f"{round(base * (10**9 if m.group('s').lower() == 'billion' else 10**6))}"
+            for noun in filter(None, (m.group("noun"), m.group("of"))):
+                out.add((f"count:{_singular(noun.lower())}", value))
     return frozenset(out)
 
 
@@ -598,7 +612,7 @@ def judge(
             if against is not None:
                 return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (against,))
             return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
-        if best is not None and premise.get("polarity", 1.0) and negative(taken) != negative(evidence.text(best)):
+        if best is not None and premise.get("polarity", 1.0) and negative(taken) != negative_about(taken, evidence.text(best)):
             return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (best,))
     elif premise.get("yes_no", 0.0) and (ask := yes_no_statement(question)):
         support, best = premise_support(ask, evidence, infos)
@@ -799,15 +813,48 @@ def _tokens(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
+_CLAUSE_BREAK = re.compile(r"[,;:()]|\s[—–]\s")
+_CJK_TEXT = re.compile(f"[{CJK_CHARS}]")
+
+
+def negative_about(statement: str, sentence: str) -> bool:
+    """Whether a sentence negates what a statement says. In an English sentence a negation counts in a clause about the
+    statement: one sharing more than half as many of its words as the clause sharing most, or a word of it no other
+    clause holds ("paid nothing" against "Anthropic paid for the books"). "Before buying books…, Anthropic downloaded…
+    pirated copies…, paid nothing, and kept [them]… even after deciding it would not use them to train" does not deny
+    "Anthropic downloaded pirated books": its negations sit in clauses about other things. A Japanese or Chinese
+    sentence is read whole (its negation closes the sentence, after every clause)."""
+    if _CJK_TEXT.search(sentence):
+        return negative(sentence)
+    clauses = [c for c in _CLAUSE_BREAK.split(sentence) if c.strip()]
+    terms = _terms(statement) - _PRONOUNS
+    found = [{t for t in terms if _found(t, _tokens(c))} for c in clauses]
+    most = max(map(len, found), default=0)
+
+    def about(i: int) -> bool:
+        return len(found[i]) > most / 2 or bool(found[i] - set().union(*(f for j, f in enumerate(found) if j != i)))
+
+    return any(negative(c) for i, c in enumerate(clauses) if most == 0 or about(i))
+
+
+_PRONOUNS = set("it its they them their this that these those he him his she her we us our".split())
+
+
+def _terms(statement: str) -> set[str]:
+    return {t for t in tokenize(statement) if ":" not in t}
+
+
+def _found(term: str, words: frozenset[str]) -> bool:
+    return term in words or any(len(term) >= 4 and len(w) >= 4 and (w.startswith(term[:5]) or term.startswith(w[:5])) for w in words)
+
+
 def _overlap(statement: str, text: str) -> float:
     """Share of a statement's content terms found in a text (light morphology, no stemmer to load)."""
-    terms = {t for t in tokenize(statement) if ":" not in t}
+    terms = _terms(statement)
     if not terms:
         return 1.0
     found = _tokens(text)
-    return sum(
-        1 for t in terms if t in found or any(len(t) >= 4 and len(w) >= 4 and (w.startswith(t[:5]) or t.startswith(w[:5])) for w in found)
-    ) / len(terms)
+    return sum(1 for t in terms if _found(t, found)) / len(terms)
 
 
 # Defaults; the fitted values (eval/train.jsonl) are in data/answerability.json under "premise".

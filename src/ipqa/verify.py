@@ -56,6 +56,12 @@ _WORD_NUMBER = re.compile(
 )
 _UNIT_VALUE = {w: i for i, w in enumerate(_UNITS)} | _ORDINALS
 _DIGITS = re.compile(r"(?<![\d,])(\d{1,3}(?:,\d{3})+|\d+)(bis|ter|quater|quinquies|sexies|septies)?", re.I)
+# "seven million", "1.5 million", "half a million": the count itself, so that "half a million books" is a figure the
+# sentence "over seven million pirated copies" does not state.
+_SCALED_NUMBER = re.compile(
+    r"\b(?:(?P<d>\d+(?:\.\d+)?)|(?P<w>" + "|".join([*_TENS, *_UNITS[1:]]) + r")|(?P<half>half)\s+an?|(?P<a>an?))\s+(?P<s>million|billion)\b",
+    re.I,
+)
 
 
 # -- the model's reply, sentence by sentence --------------------------------------------------
@@ -150,6 +156,12 @@ def figures(text: str) -> set[str]:
                 found.add(str(_UNIT_VALUE[word]))
         else:
             found.add(str(_TENS[m.group("tens").lower()] + (_UNIT_VALUE[m.group("unit").lower()] if m.group("unit") else 0)))
+    for m in _SCALED_NUMBER.finditer(text):
+        base = float(m.group("d")) if m.group("d") else 0.5 if m.group("half") else 1.0 if m.group("a") else None
+        if base is None:
+            word = m.group("w").lower()
+            base = float(_TENS.get(word) or _UNIT_VALUE[word])
+        found.add(f"{round(base * (10**9 if m.group('s').lower() == 'billion' else 10**6))}")
     return found
 
 

@@ -115,13 +115,14 @@ def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -
                      "Which WIPO member states voted against the treaty?", "Which companies signed the code of practice?",
                      "When did the United States join the WPPT?", "Which country first ratified the GRATK treaty?",
                      "When did China accede to the Berne Convention?", "Which EU member states have opted out of the AI Act?",
-                     "Which countries have implemented the GRATK treaty?"):
+                     "Which countries have implemented the GRATK treaty?", "How many lawsuits have been filed against AI firms?"):
         assert _STATE.search(question), question
     for question in ("When will the GRATK treaty be reviewed?", "How long does copyright last for a work created today?",
                      "How many countries must ratify the WPPT before it enters into force?",
                      "Which providers must sign the code of practice?", "Which member states may vote in the Assembly?",
                      "When did the WPPT enter into force?", "Must a country protect recordings made before it joined the Phonograms Convention?",
-                     "Which member states must implement the exception?"):
+                     "Which member states must implement the exception?",
+                     "How many books did Anthropic download from LibGen?"):  # a fact the decision found
         assert not _STATE.search(question), question
     # A headquarters is a body, not a place; a penalty may be a prison term, not only an amount.
     assert answer_type("Who chairs the AI Strategic Headquarters?") == "agent"
@@ -178,6 +179,9 @@ def test_values_normalise_figures_by_kind() -> None:
         "二〇二三年に公布"
     )  # a year in kanji digits is no period
     assert ("place", "geneva") in values("The seat of the Organization shall be at Geneva.")
+    # A city naming a treaty is no place: "the Berne Convention" asserts no seat; "seated in Berne" does.
+    assert not values("How does the term under the Berne Convention compare with the US term?") and not values("under Berne")
+    assert not values("the Beijing Treaty and the Marrakesh Treaty") and ("place", "berne") in values("Why is WIPO seated in Berne?")
     assert not values("Article 7(1) and Regulation (EU) 2024/1689")  # references and instrument numbers are no figures
 
 

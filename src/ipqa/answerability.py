@@ -116,7 +116,12 @@ _PLACES = (
     "Geneva|Vienna|Paris|Berne|Bern|Stockholm|Brussels|Luxembourg|Strasbourg|London|Washington|New York|Tokyo|Beijing|Shanghai|Rome|"
     "Madrid|Berlin|Munich|The Hague|Marrakesh|Marrakech|Lisbon|Nairobi|Ottawa|Canberra|Seoul|Delhi|New Delhi|San Francisco|Alexandria|Singapore"
 )
-_PLACE = re.compile(rf"\b(?:{_PLACES})\b")
+# A city naming a treaty or its text is no place ("the Berne Convention", "the Paris Act", "the Beijing Treaty"), nor is
+# "Berne" alone but after a preposition of place ("under Berne" is the Convention; "seated in Berne" the city).
+_PLACE = re.compile(
+    rf"(?:(?:(?<=\bin )|(?<=\bat )|(?<=\bto )|(?<=\bfrom )|(?<=\bnear ))Berne?\b|\b(?!Berne?\b)(?:{_PLACES})\b)"
+    r"(?!\s+(?:Convention|Union|Act|Treaty|Agreement|Protocol|Conference|Text|Revision|Declaration|Principles)\b)"
+)
 _AGENT = re.compile(
     r"\b(?:Commission|Office|Director General|Board|Committee|Court|Assembly|Bureau|Register|Registrar|Secretariat|Council|Parliament|"
     r"Organization|Organisation|Administration|Department|Ministry|Minister|judge|court|author|provider|deployer|authority|authorities|"
@@ -474,11 +479,13 @@ FEATURES = (
 )
 # A question about the state of things now or later (statistics, who ratified so far, "Will the EU postpone…"): the
 # indexed texts are laws and decisions as written, so such questions are rarely answered by them. Not "When will the
-# treaty be reviewed?" (the treaty says when), nor "a work created today" (the law's rule for it).
+# treaty be reviewed?" (the treaty says when), nor "a work created today" (the law's rule for it), nor a count of what
+# was done ("How many books did Anthropic download?": a decision states the facts it found), only one up to now ("How
+# many lawsuits have been filed?").
 _STATE = re.compile(
     r"^\s*will\b|\b(?<!created )(?<!made )(?<!written )today\b|"
     r"\b(?:so far|to date|currently|current|nowadays|latest|recent(?:ly)?|this year|next year|yet|in practice|actually|"
-    r"statistics?|on appeal|how many \w+ (?:have|has|did)|"
+    r"statistics?|on appeal|how many \w+ (?:have|has)|"
     r"(?:which|what|how many) (?:[A-Z]\w* )?(?:(?:member )?(?:countr(?:y|ies)|states?|parties|party|members?|nations?|governments?)|compan(?:y|ies)|firms?|providers?|developers?) "
     r"(?:have |has )?(?:first |already |last )?(?:ratified|signed|acceded|joined|adhered|voted|opted|withdrawn|withdrew|denounced|implemented|transposed)|"
     r"when did (?:the )?(?:[A-Z][\w.]*\s){1,3}(?:join|ratify|accede|adhere))\b|これまで|現在|実際に|最新|今後|事例|目前|至今|迄今|现在|将来|将会|实际",

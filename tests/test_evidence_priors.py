@@ -218,6 +218,16 @@ def test_a_rule_scores_by_the_words_of_the_exception_that_refers_back_to_it() ->
 
 
 
+def test_a_duration_questions_verb_is_no_word_to_share() -> None:
+    """ "How long does copyright last?": the joint-works rule ("the last surviving author") shared "last" and outscored
+    the general rule, which states the duration in other words."""
+    rule = "(a) Copyright in a work created on or after January 1, 1978, endures for a term consisting of the life of the author and 70 years after the author’s death."
+    joint = "(b) In the case of a joint work, the copyright endures for the life of the last surviving author and 70 years after such last surviving author’s death."
+    by_text = _gathered("How long does copyright last?", f"{rule}\n\n{joint}", section="§ 302")
+    assert by_text[rule].lexical == pytest.approx(by_text[joint].lexical)
+    assert "last" not in E.weights("How long does copyright last?") and "last" in E.weights("Who is the last surviving author?")
+
+
 def test_a_condition_is_no_exception() -> None:
     # "Where intellectual property rights are involved, …" and "If the headquarters finds it necessary, it may request…"
     # state the rule for a case; they were scored as exceptions and lost to sentences that merely shared words.

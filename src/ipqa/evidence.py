@@ -126,12 +126,21 @@ def weights(question: str, glossary: Collection[str] = ()) -> dict[str, float]:
     words that name a glossary concept (_alternatives), which count whatever their script: one in hiragana alone
     ("やめさせ", no bigram token of its own) is a term too."""
     out: dict[str, float] = {}
+    # "How long does copyright last?" asks for a duration, which the sentence states: its verb is no word to share
+    # ("the last surviving author" in § 302(b) outscored § 302(a), the rule).
+    lasting = _HOW_LONG.search(question)
     for token in tokenize(question):
         if token in _GENERIC or token.isdigit() and len(token) < 2 or HIRAGANA.search(token) and token not in glossary:
+            continue
+        if lasting and token in _LASTING:
             continue
         out[token] = 2.5 if ":" in token else 1.0
     out.update({t: 1.0 for t in glossary if HIRAGANA.fullmatch(t)})
     return out
+
+
+_HOW_LONG = re.compile(r"\bhow long\b", re.I)
+_LASTING = {"last", "lasts", "endure", "endures", "run", "runs", "remain", "remains", "continue", "continues", "persist", "persists"}
 
 
 def score_in_context(sentence: str, weights: dict[str, float], context: set[str], also: set[str] = frozenset()) -> float:  # type: ignore[assignment]

@@ -193,6 +193,27 @@ def test_the_inventor_question_quotes_the_definition_of_inventor(everything: Ass
     assert not any(q.startswith("Statutory text of selected sections") for _, q in quotes), quotes
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["What is the term of copyright in the United States?", "How long does copyright last under US law?"])
+def test_the_us_copyright_term_is_answered_with_section_302_a(everything: Assistant, question: str) -> None:
+    """Title 17 says "term" mostly as "the term 'X' means"; its rule on the copyright term is headed "Duration of
+    copyright". And "last" in "the last surviving author" is no word the question shares with § 302(b)."""
+    a = everything.ask(question)
+    assert a.answered and a.citations, a.text
+    first = a.citations[0]
+    assert first.section == "§ 302(a)" and "70 years after the author’s death" in first.quote, [(c.section, c.quote[:60]) for c in a.citations]
+
+
+def test_a_copyright_term_is_read_as_a_duration() -> None:
+    from ipqa.retrieve import _TERM_OF
+
+    for q in ("What is the term of copyright in the US?", "Compare the copyright term in Japan and the US.",
+              "Why does TRIPS only require a 15-year patent term?", "What is the minimum term of protection?"):
+        assert _TERM_OF.search(q), q
+    for q in ("What does the term 'inventor' mean?", "How is the term 'AI system' defined?", "Which terms does Article 3 define?"):
+        assert not _TERM_OF.search(q), q
+
+
 # -- a rule and its exception; a string of cited authority ---------------------------------------------------------------
 
 
@@ -345,7 +366,7 @@ def test_a_japanese_definition_item_defines_the_term_on_its_label_line() -> None
 def test_the_berne_term_question_reads_article_7_whole_and_quotes_its_rule(everything: Assistant) -> None:
     """Article 7 is chunked into four passages and retrieval ranks those of paragraphs (4)-(8) first: read whole, the
     article's rule in paragraph (1) is quoted first."""
-    a = everything.ask("What is the term of protection under Berne?")
+    a = everything.ask("How long does Berne protect works?")  # ("the term of protection" now finds all of Article 7)
     assert a.answered, a.text
     assert a.citations[0].section == "Article 7(1)" and "life of the author and fifty years" in a.citations[0].quote, [
         (c.section, c.quote[:60]) for c in a.citations

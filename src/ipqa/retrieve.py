@@ -65,7 +65,10 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     named = {d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction)}
     own = question_language(question)
     keyword = store.bm25  # read once: another process may save a new one meanwhile (None: none, or another tokenizer's)
-    vector = embedder.embed_query(question)
+    # "the copyright term", "the term of protection": a period, which a statute's heading calls a duration (Title 17's
+    # § 302, "Duration of copyright"); in a long code "term" is mostly "the term 'X' means", which both rankings matched.
+    lasting = ["duration"] if own == "en" and _TERM_OF.search(question) else []
+    vector = embedder.embed_query(_TERM_OF.sub(lambda m: re.sub(r"\bterms?\b", "duration", m.group(), flags=re.I), question) if lasting else question)
     dense = _dense(vector, store, pool, filters)
     if named:
         # The question names its documents: make sure their best passages are in the pool.
@@ -75,7 +78,8 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         # The glossary adds the question's terms in Japanese/Chinese (or English): the model reads English only.
         pid
         for pid, _ in (
-            keyword.search(question, pool * 4, terms=translations(question, question_languages(named, infos), scope_languages(filters, infos))) if keyword else []
+            keyword.search(question, pool * 4, terms=[*translations(question, question_languages(named, infos), scope_languages(filters, infos)), *lasting])
+            if keyword else []
         )
     ]
     # A Japanese or Chinese question, which the English-only model cannot read, is also searched by its English words
@@ -202,6 +206,10 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     return _with_similarity(hits, vector, store)
 
 
+_TERM_OF = re.compile(
+    r"\b(?:(?:copyright|patent|protection|minimum|maximum|\d+-year|[a-z]+-year)\s+terms?|terms?\s+of\s+(?:copyright|protection|a\s+patent|the\s+patent|patents?))\b",
+    re.I,
+)
 MIN_PHRASE_CHARS = 6
 _NOT_CJK = re.compile(f"[^{CJK_CHARS}]")  # what BM25 does not read as Japanese or Chinese (lexical.tokenize)
 

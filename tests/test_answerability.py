@@ -182,6 +182,7 @@ def test_values_normalise_figures_by_kind() -> None:
     # A city naming a treaty is no place: "the Berne Convention" asserts no seat; "seated in Berne" does.
     assert not values("How does the term under the Berne Convention compare with the US term?") and not values("under Berne")
     assert not values("the Beijing Treaty and the Marrakesh Treaty") and ("place", "berne") in values("Why is WIPO seated in Berne?")
+    assert not values("What does the Geneva Phonograms Convention protect?") and values("signed at Geneva on 29 October 1971")
     assert not values("Article 7(1) and Regulation (EU) 2024/1689")  # references and instrument numbers are no figures
 
 

@@ -116,11 +116,12 @@ _PLACES = (
     "Geneva|Vienna|Paris|Berne|Bern|Stockholm|Brussels|Luxembourg|Strasbourg|London|Washington|New York|Tokyo|Beijing|Shanghai|Rome|"
     "Madrid|Berlin|Munich|The Hague|Marrakesh|Marrakech|Lisbon|Nairobi|Ottawa|Canberra|Seoul|Delhi|New Delhi|San Francisco|Alexandria|Singapore"
 )
-# A city naming a treaty or its text is no place ("the Berne Convention", "the Paris Act", "the Beijing Treaty"), nor is
-# "Berne" alone but after a preposition of place ("under Berne" is the Convention; "seated in Berne" the city).
+# A city naming a treaty or its text is no place ("the Berne Convention", "the Paris Act", "the Geneva Phonograms
+# Convention", "the Marrakesh VIP Treaty"), nor is "Berne" alone but after a preposition of place ("under Berne" is the
+# Convention; "seated in Berne" the city).
 _PLACE = re.compile(
     rf"(?:(?:(?<=\bin )|(?<=\bat )|(?<=\bto )|(?<=\bfrom )|(?<=\bnear ))Berne?\b|\b(?!Berne?\b)(?:{_PLACES})\b)"
-    r"(?!\s+(?:Convention|Union|Act|Treaty|Agreement|Protocol|Conference|Text|Revision|Declaration|Principles)\b)"
+    r"(?!(?:\s+[A-Z][\w-]*){0,2}\s+(?:Convention|Union|Act|Treaty|Agreement|Protocol|Conference|Text|Revision|Declaration|Principles)\b)"
 )
 _AGENT = re.compile(
     r"\b(?:Commission|Office|Director General|Board|Committee|Court|Assembly|Bureau|Register|Registrar|Secretariat|Council|Parliament|"

@@ -823,6 +823,7 @@ def _tokens(text: str) -> frozenset[str]:
 
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\s[—–]\s")
 _CJK_TEXT = re.compile(f"[{CJK_CHARS}]")
+_PRONOUNS = set("it its they them their this that these those he him his she her we us our".split())
 
 
 def negative_about(statement: str, sentence: str) -> bool:
@@ -843,9 +844,6 @@ def negative_about(statement: str, sentence: str) -> bool:
         return len(found[i]) > most / 2 or bool(found[i] - set().union(*(f for j, f in enumerate(found) if j != i)))
 
     return any(negative(c) for i, c in enumerate(clauses) if most == 0 or about(i))
-
-
-_PRONOUNS = set("it its they them their this that these those he him his she her we us our".split())
 
 
 def _terms(statement: str) -> set[str]:

@@ -65,10 +65,8 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     named = {d for d in named_docs(question, infos) if filters.allows(d, infos[d].jurisdiction)}
     own = question_language(question)
     keyword = store.bm25  # read once: another process may save a new one meanwhile (None: none, or another tokenizer's)
-    # "the copyright term", "the term of protection": a period, which a statute's heading calls a duration (Title 17's
-    # § 302, "Duration of copyright"); in a long code "term" is mostly "the term 'X' means", which both rankings matched.
-    lasting = ["duration"] if own == "en" and _TERM_OF.search(question) else []
-    vector = embedder.embed_query(_TERM_OF.sub(lambda m: re.sub(r"\bterms?\b", "duration", m.group(), flags=re.I), question) if lasting else question)
+    lasting = own == "en" and bool(_TERM_OF.search(question))
+    vector = embedder.embed_query(as_duration(question) if lasting else question)
     dense = _dense(vector, store, pool, filters)
     if named:
         # The question names its documents: make sure their best passages are in the pool.
@@ -78,7 +76,10 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
         # The glossary adds the question's terms in Japanese/Chinese (or English): the model reads English only.
         pid
         for pid, _ in (
-            keyword.search(question, pool * 4, terms=[*translations(question, question_languages(named, infos), scope_languages(filters, infos)), *lasting])
+            keyword.search(
+                question, pool * 4,
+                terms=[*translations(question, question_languages(named, infos), scope_languages(filters, infos)), *(["duration"] if lasting else [])],
+            )
             if keyword else []
         )
     ]
@@ -206,10 +207,21 @@ def _retrieve(question: str, *, store: Store, embedder: Embedder, settings: Sett
     return _with_similarity(hits, vector, store)
 
 
+# "the copyright term", "the term of protection": a period, which a statute's heading calls a duration (Title 17's
+# § 302, "Duration of copyright"); in a long code "term" is mostly "the term 'X' means", which both rankings matched. An
+# English question saying so is searched with "duration" too (BM25) and read with it in place of "term" (the model).
 _TERM_OF = re.compile(
     r"\b(?:(?:copyright|patent|protection|minimum|maximum|\d+-year|[a-z]+-year)\s+terms?|terms?\s+of\s+(?:copyright|protection|a\s+patent|the\s+patent|patents?))\b",
     re.I,
 )
+
+
+def as_duration(question: str) -> str:
+    """The question with "term" read as "duration" where it names a period ("the copyright term" -> "the copyright
+    duration"), for the embedding model."""
+    return _TERM_OF.sub(lambda m: re.sub(r"\bterms?\b", "duration", m.group(), flags=re.I), question)
+
+
 MIN_PHRASE_CHARS = 6
 _NOT_CJK = re.compile(f"[^{CJK_CHARS}]")  # what BM25 does not read as Japanese or Chinese (lexical.tokenize)
 

@@ -302,6 +302,10 @@ def test_a_negation_counts_in_the_clauses_about_the_statement() -> None:
                           "The enjoyment and the exercise of these rights shall not be subject to any formality; such enjoyment "
                           "shall be independent of the existence of protection in the country of origin of the work.")
     assert negative_about("著作権は登録が必要", "著作権の享有には、いかなる方式の履行をも要しない。")  # read whole
+    # A bound is no denial: "for a term of no less than seven years" grants "at least seven years".
+    assert not negative_about("trademark registrations run for at least seven years",
+                              "Initial registration of a trademark shall be for a term of no less than seven years.")
+    assert not negative_about("TRIPS patents last twenty years", "The term of protection shall not end before the expiration of twenty years.")
 
 
 def test_premise_of_a_place() -> None:

@@ -620,7 +620,7 @@ def judge(
             if against is not None:
                 return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (against,))
             return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
-        if best is not None and premise.get("polarity", 1.0) and negative(taken) != negative_about(taken, evidence.text(best)):
+        if best is not None and premise.get("polarity", 1.0) and negative(_BOUND.sub(" ", taken)) != negative_about(taken, evidence.text(best)):
             return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (best,))
     elif premise.get("yes_no", 0.0) and (ask := yes_no_statement(question)):
         support, best = premise_support(ask, evidence, infos)
@@ -823,6 +823,9 @@ def _tokens(text: str) -> frozenset[str]:
 
 _CLAUSE_BREAK = re.compile(r"[,;:()]|\s[—–]\s")
 _CJK_TEXT = re.compile(f"[{CJK_CHARS}]")
+# A bound is no denial: "treatment no less favourable", "not less than fifty years", "shall not end before … twenty
+# years" state what is granted.
+_BOUND = re.compile(r"\b(?:no|not)\s+(?:less|fewer|later|earlier|sooner|more|longer|shorter)\b|\bnot\s+(?:end|expire|terminate|lapse)\s+before\b", re.I)
 _PRONOUNS = set("it its they them their this that these those he him his she her we us our".split())
 
 
@@ -835,6 +838,7 @@ def negative_about(statement: str, sentence: str) -> bool:
     sentence is read whole (its negation closes the sentence, after every clause)."""
     if _CJK_TEXT.search(sentence):
         return negative(sentence)
+    sentence = _BOUND.sub(" ", sentence)
     clauses = [c for c in _CLAUSE_BREAK.split(sentence) if c.strip()]
     terms = _terms(statement) - _PRONOUNS
     found = [{t for t in terms if _found(t, _tokens(c))} for c in clauses]

@@ -287,6 +287,20 @@ def test_a_count_by_the_million_is_a_figure_of_its_own() -> None:
     assert premise_contradiction("Why did Anthropic pirate over seven million books?", ev) is None
 
 
+def test_a_japanese_premise_is_read_in_english_against_an_english_sentence() -> None:
+    """"日本が海賊版の影響を受けやすい" shares no word with "Japan is … most vulnerable to the impacts of piracy": read by
+    its glossary concepts it states all four; a premise the sentence does not state (被害を受けにくい, "hardly harmed")
+    keeps a concept the sentence lacks."""
+    from ipqa.answerability import _overlap, concept_overlap
+
+    sentence = "At the same time, Japan is also among those most vulnerable to the impacts of piracy."
+    assert _overlap("日本が海賊版の影響を受けやすい", sentence) == 0.0
+    assert concept_overlap("日本が海賊版の影響を受けやすい", sentence) == 1.0
+    assert concept_overlap("日本が海賊版の被害を受けにくい", sentence) < 1.0
+    # Onoda, WIPO (a Latin-script word counts as itself) and leadership are stated; "minister" (大臣) is not.
+    assert concept_overlap("小野田大臣はWIPOに主導を求めた", "Ms. Onoda also emphasized that WIPO should take international leadership.") == 0.75
+
+
 def test_a_negation_counts_in_the_clauses_about_the_statement() -> None:
     """A long sentence's negation about something else ("paid nothing", "would not use them to train") does not deny
     what its other clause states; a negation in the clause that states it does."""

@@ -18,7 +18,7 @@ from importlib import resources
 from .catalog import named_docs
 from .chunking import cn_number
 from .evidence import Evidence, Quote, with_list
-from .glossary import question_language
+from .glossary import alternatives, question_language
 from .lexical import CJK_CHARS, ja_names, refs, stem, tokenize
 from .premise import asked as yes_no_statement
 from .premise import negative, presupposition
@@ -778,7 +778,10 @@ def premise_support(taken: str, evidence: Evidence, infos: dict[str, SourceInfo]
         context = " ".join(filter(None, [info.title if info else "", p.section, p.heading]))
         if missing_figures(taken, text, context):
             continue
-        score = support_score(_overlap(taken, text + " " + context), q.premise)
+        shared = _overlap(taken, text + " " + context)
+        if _CJK_TEXT.search(taken) and not _CJK_TEXT.search(text):
+            shared = max(shared, concept_overlap(taken, text + " " + context))
+        score = support_score(shared, q.premise)
         if score > best[0]:
             best = (score, q)
     return best
@@ -856,6 +859,21 @@ def _terms(statement: str) -> set[str]:
 
 def _found(term: str, words: frozenset[str]) -> bool:
     return term in words or any(len(term) >= 4 and len(w) >= 4 and (w.startswith(term[:5]) or term.startswith(w[:5])) for w in words)
+
+
+def concept_overlap(statement: str, text: str) -> float:
+    """Share of a Japanese or Chinese statement's glossary concepts (and Latin-script words: WIPO, AI) that an English
+    text states in any of the concept's English terms: the statement's words read across languages, as
+    evidence.coverage reads a question's."""
+    units = [terms for _, terms in alternatives(statement)] + [(w,) for w in _LATIN.findall(statement)]
+    if not units:
+        return 0.0
+    lowered = text.lower()
+    return sum(any(re.search(r"(?<![\w-])" + re.escape(t.lower()) + r"(?:s|es)?(?![\w-])", lowered) for t in terms if not _CJK_TEXT.search(t))
+               for terms in units) / len(units)
+
+
+_LATIN = re.compile(r"[A-Za-z][A-Za-z0-9-]+")
 
 
 def _overlap(statement: str, text: str) -> float:

@@ -684,6 +684,12 @@ def _meanings(
             tv = np.asarray(embedder.embed_query(taken), dtype=np.float32)
             for k, v in zip(keys, (matrix @ tv).tolist(), strict=True):
                 premise[k] = v
+            # A Japanese or Chinese premise, like the question, is also read in English against a Latin-script sentence.
+            if rendering and (taken_en := english_rendering(taken)):
+                rv = np.asarray(embedder.embed_query(taken_en), dtype=np.float32)
+                for k, v in zip(keys, (matrix @ rv).tolist(), strict=True):
+                    if not _CJK.search(texts[k]):
+                        premise[k] = max(premise[k], v)
     return sims, premise
 
 

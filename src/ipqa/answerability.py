@@ -17,8 +17,8 @@ from importlib import resources
 
 from .catalog import named_docs
 from .chunking import cn_number
-from .evidence import Evidence, Quote, with_list
-from .glossary import alternatives, question_language
+from .evidence import Evidence, Quote, concept_tests, with_list
+from .glossary import question_language
 from .lexical import CJK_CHARS, ja_names, refs, stem, tokenize
 from .premise import asked as yes_no_statement
 from .premise import negative, presupposition
@@ -33,7 +33,7 @@ from .prompts import (
 )
 from .retrieve import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions, section_refs, unread
 from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED, Hit, SourceInfo
-from .verify import THRESHOLD, missing_figures, support_score
+from .verify import THRESHOLD, by_the_million, missing_figures, support_score
 
 # -- what a question asks for (answer type) and what a sentence carries ------------------------------------------
 
@@ -213,12 +213,6 @@ def _number(word: str) -> float | None:
         return None
 
 
-def _singular(noun: str) -> str:
-    if noun.endswith("ies") and len(noun) > 4:
-        return noun[:-3] + "y"  # "copies", "parties"
-    return noun[:-1] if noun.endswith("s") and not noun.endswith("ss") else noun
-
-
 def _scaled_amount(m: re.Match[str]) -> str:
     """The amount a _SCALED match states, as a plain integer string ('' when unreadable)."""
     try:
@@ -269,18 +263,15 @@ def _values(text: str) -> frozenset[tuple[str, str]]:
         noun = m.group(1).lower()
         num = _number(m.group().split()[0])
         if num is not None and num < 1000 and not re.fullmatch(r"(?:year|month|day|week|hour)s", noun):  # "1971 Phonograms" is a year
-            out.add((f"count:{_singular(noun)}", f"{num:g}"))
+            out.add((f"count:{stem(noun)}", f"{num:g}"))
             if m.group(2):
-                out.add((f"count:{_singular(m.group(2).lower())}", f"{num:g}"))
+                out.add((f"count:{stem(m.group(2).lower())}", f"{num:g}"))
     for m in _ORDINAL.finditer(text):
-        out.add((f"count:{_singular(m.group(2).lower())}", f"{_ORDINALS[m.group(1).lower()]:g}"))
+        out.add((f"count:{stem(m.group(2).lower())}", f"{_ORDINALS[m.group(1).lower()]:g}"))
     for m in _SCALED_COUNTED.finditer(text):
-        n = m.group("n").lower()
-        base = 0.5 if n.startswith("half") else 1.0 if n in ("a", "an") else _number(n)
-        if base is not None:
-            value = f"{round(base * (10**9 if m.group('s').lower() == 'billion' else 10**6))}"
+        if (value := by_the_million(m.group("n"), m.group("s"))) is not None:
             for noun in filter(None, (m.group("noun"), m.group("of"))):
-                out.add((f"count:{_singular(noun.lower())}", value))
+                out.add((f"count:{stem(noun.lower())}", str(value)))
     return frozenset(out)
 
 
@@ -620,7 +611,7 @@ def judge(
             if against is not None:
                 return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (against,))
             return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
-        if best is not None and premise.get("polarity", 1.0) and negative(_BOUND.sub(" ", taken)) != negative_about(taken, evidence.text(best)):
+        if best is not None and premise.get("polarity", 1.0) and _denies(taken) != negative_about(taken, evidence.text(best)):
             return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (best,))
     elif premise.get("yes_no", 0.0) and (ask := yes_no_statement(question)):
         support, best = premise_support(ask, evidence, infos)
@@ -841,8 +832,7 @@ def negative_about(statement: str, sentence: str) -> bool:
     sentence is read whole (its negation closes the sentence, after every clause)."""
     if _CJK_TEXT.search(sentence):
         return negative(sentence)
-    sentence = _BOUND.sub(" ", sentence)
-    clauses = [c for c in _CLAUSE_BREAK.split(sentence) if c.strip()]
+    clauses = [c for c in _CLAUSE_BREAK.split(_BOUND.sub(" ", sentence)) if c.strip()]
     terms = _terms(statement) - _PRONOUNS
     found = [{t for t in terms if _found(t, _tokens(c))} for c in clauses]
     most = max(map(len, found), default=0)
@@ -851,6 +841,11 @@ def negative_about(statement: str, sentence: str) -> bool:
         return len(found[i]) > most / 2 or bool(found[i] - set().union(*(f for j, f in enumerate(found) if j != i)))
 
     return any(negative(c) for i, c in enumerate(clauses) if most == 0 or about(i))
+
+
+def _denies(text: str) -> bool:
+    """premise.negative for a statement, a bound ("no less than", "not end before") no denial, as in negative_about."""
+    return negative(_BOUND.sub(" ", text))
 
 
 def _terms(statement: str) -> set[str]:
@@ -863,14 +858,13 @@ def _found(term: str, words: frozenset[str]) -> bool:
 
 def concept_overlap(statement: str, text: str) -> float:
     """Share of a Japanese or Chinese statement's glossary concepts (and Latin-script words: WIPO, AI) that an English
-    text states in any of the concept's English terms: the statement's words read across languages, as
-    evidence.coverage reads a question's."""
-    units = [terms for _, terms in alternatives(statement)] + [(w,) for w in _LATIN.findall(statement)]
+    text states in any of the concept's terms (evidence.concept_tests): the statement's words read across languages,
+    as evidence.coverage reads a question's."""
+    latin = [[re.compile(rf"(?<![\w-]){re.escape(w)}(?:s|es)?(?![\w-])", re.I).search] for w in _LATIN.findall(statement)]
+    units = [tests for _, tests in concept_tests(statement)] + latin
     if not units:
         return 0.0
-    lowered = text.lower()
-    return sum(any(re.search(r"(?<![\w-])" + re.escape(t.lower()) + r"(?:s|es)?(?![\w-])", lowered) for t in terms if not _CJK_TEXT.search(t))
-               for terms in units) / len(units)
+    return sum(any(test(text) for test in tests) for tests in units) / len(units)
 
 
 _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9-]+")

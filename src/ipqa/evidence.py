@@ -123,7 +123,7 @@ def doc_span(hits: Sequence[Hit], q: Quote) -> tuple[str, int, int]:
 # only the bigrams holding a particle (を, に, は…): 0.812, 0.783.)
 def weights(question: str, glossary: Collection[str] = ()) -> dict[str, float]:
     """The question's content terms; reference tokens ('art:53') count more. `glossary`: the tokens of the question's
-    words that name a glossary concept (_alternatives), which count whatever their script: one in hiragana alone
+    words that name a glossary concept (concept_tests), which count whatever their script: one in hiragana alone
     ("やめさせ", no bigram token of its own) is a term too."""
     out: dict[str, float] = {}
     # "How long does copyright last?" asks for a duration, which the sentence states: its verb is no word to share
@@ -188,7 +188,7 @@ def coverage(sentence: str, units: Sequence[tuple[set[str], tuple[str, ...]]], c
     return sum(wt for wt, tokens, cjk in weighed if any(t in sentence for t in cjk) or tokens <= context) / total
 
 
-def _alternatives(question: str, named: frozenset[str], languages: frozenset[str]) -> list[tuple[set[str], list]]:  # type: ignore[type-arg]
+def concept_tests(question: str, named: frozenset[str] = frozenset(), languages: frozenset[str] = frozenset()) -> list[tuple[set[str], list]]:  # type: ignore[type-arg]
     """glossary.alternatives as (the question's tokens for the concept, a test per term): a CJK term is found anywhere
     in a sentence, an English one as a word."""
     out = []
@@ -465,7 +465,7 @@ def gather(
             seen.add(key)
             found.append((i, s, e, set(tokenize(p.text[s:e]))))
     named = question_languages(named_docs(question, infos), infos)
-    alts = _alternatives(question, named, languages)
+    alts = concept_tests(question, named, languages)
     w = _rarity_weighted(weights(question, {t for tokens, _ in alts for t in tokens}), [t for *_, t in found])
     # A sentence in another language shares no word with the question: it is matched by the question's glossary
     # terms in that language (as BM25 was), and keeps whichever reading scores it higher.

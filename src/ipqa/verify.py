@@ -59,7 +59,7 @@ _DIGITS = re.compile(r"(?<![\d,])(\d{1,3}(?:,\d{3})+|\d+)(bis|ter|quater|quinqui
 # "seven million", "1.5 million", "half a million": the count itself, so that "half a million books" is a figure the
 # sentence "over seven million pirated copies" does not state.
 _SCALED_NUMBER = re.compile(
-    r"\b(?:(?P<d>\d+(?:\.\d+)?)|(?P<w>" + "|".join([*_TENS, *_UNITS[1:]]) + r")|(?P<half>half)\s+an?|(?P<a>an?))\s+(?P<s>million|billion)\b",
+    r"\b(?P<n>\d+(?:\.\d+)?|" + "|".join([*_TENS, *_UNITS[1:]]) + r"|half\s+an?|an?)\s+(?P<s>million|billion)\b",
     re.I,
 )
 
@@ -157,12 +157,25 @@ def figures(text: str) -> set[str]:
         else:
             found.add(str(_TENS[m.group("tens").lower()] + (_UNIT_VALUE[m.group("unit").lower()] if m.group("unit") else 0)))
     for m in _SCALED_NUMBER.finditer(text):
-        base = float(m.group("d")) if m.group("d") else 0.5 if m.group("half") else 1.0 if m.group("a") else None
-        if base is None:
-            word = m.group("w").lower()
-            base = float(_TENS.get(word) or _UNIT_VALUE[word])
-        found.add(f"{round(base * (10**9 if m.group('s').lower() == 'billion' else 10**6))}")
+        found.add(str(by_the_million(m.group("n"), m.group("s"))))
     return found
+
+
+def by_the_million(count: str, scale: str) -> int | None:
+    """A count by the million or billion as an integer ("seven", "million" -> 7000000; "half a", "a", "1.5",
+    "twenty-five" too); None when the count is no number this reads."""
+    words = re.split(r"[\s-]+", count.strip().lower())
+    if words[0] == "half":
+        base = 0.5
+    elif words[0] in ("a", "an"):
+        base = 1.0
+    elif re.fullmatch(r"\d[\d,]*(?:\.\d+)?", count.strip()):
+        base = float(count.replace(",", ""))
+    elif all(w in _TENS or w in _UNIT_VALUE for w in words):
+        base = float(sum(_TENS.get(w) or _UNIT_VALUE[w] for w in words))
+    else:
+        return None
+    return round(base * (10**9 if scale.lower() == "billion" else 10**6))
 
 
 def passage_figures(text: str) -> set[str]:

@@ -193,6 +193,9 @@ def test_names_the_index_lacks() -> None:
     assert absent_names("What did the court hold in Bartz v. Anthropic?", INFOS) == []
     assert absent_names("Does the Berne Convention require formalities?", INFOS) == []
     assert absent_names("What does the AI Act say about providers?", INFOS) == []
+    # A clause's opening word is no part of the name: "Since Japan's AI Promotion Act…" names an indexed act.
+    assert absent_names("Since Japan's AI Promotion Act promotes international cooperation, what is it meant to achieve?", INFOS) == []
+    assert absent_names("Since the Marrakesh Treaty allows accessible copies, who may make them?", INFOS) == ["Marrakesh Treaty"]
 
 
 def test_a_treaty_is_named_by_its_place_and_its_kind() -> None:

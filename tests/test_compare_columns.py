@@ -6,6 +6,8 @@ through the glossary."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import catalogued_index
 
@@ -100,7 +102,8 @@ def test_primary_law_is_told_by_the_catalog_kind() -> None:
 
 def test_a_search_among_japanese_documents_gets_the_japanese_terms() -> None:
     question = "How do the sources treat text and data mining for AI training?"
-    assert translations(question) == [], "no country named: no expansion"
+    # No country named: no Japanese or Chinese terms (the phrase's English synonyms only).
+    assert translations(question) and not any(re.search(r"[\u3040-\u9fff]", t) for t in translations(question))
     infos = {
         "jp-act": SourceInfo("jp-act", "t", "t", "jp-act", jurisdiction="JP", language="ja"),
         "jp-comment": SourceInfo("jp-comment", "t", "t", "jp-comment", jurisdiction="JP"),
@@ -111,7 +114,7 @@ def test_a_search_among_japanese_documents_gets_the_japanese_terms() -> None:
     assert scope_languages(Filters(("EU",)), infos) == {"en"}
     assert scope_languages(Filters((), ("eu-act",)), infos) == {"en"}
     assert "情報解析" in translations(question, scope_languages=scope_languages(Filters(("JP",)), infos))
-    assert translations(question, scope_languages=scope_languages(Filters(("EU",)), infos)) == []
+    assert not any(re.search(r"[\u3040-\u9fff]", t) for t in translations(question, scope_languages=scope_languages(Filters(("EU",)), infos)))
 
 
 # -- a whole comparison over a small index (real store, deterministic embedder) -------------------------------------------

@@ -99,3 +99,26 @@ def test_a_rule_runs_on_over_the_line_break_into_the_next_passage_to_its_proviso
     got = hit.passage
     assert got.text == doc.text[got.start : got.end] and got.start == rule.start
     assert got.text.endswith("この限りでない。") and "\n- 一" not in got.text
+
+
+def test_an_article_knows_the_title_of_the_part_it_sits_in(embedder: Embedder) -> None:
+    # TRIPS Article 33 never says "patent": its place does ("SECTION 5", "PATENTS"); the innermost title only.
+    trips = {s.label: s.within for s in sections(load(shared_doc("wto-trips-agreement.md")))}
+    assert trips["Article 33"] == "PATENTS" and trips["Article 39"] == "PROTECTION OF UNDISCLOSED INFORMATION"
+    assert trips["Article 8"] == "GENERAL PROVISIONS AND BASIS PRINCIPLES"
+    assert trips["Article 51"] == "SPECIAL REQUIREMENTS RELATED TO BORDER MEASURES"  # its footnote cut off
+    # A chapter's title on its own line (第三节 权利的保护期), and a dash before it (Title 17's "— DURATION OF COPYRIGHT").
+    china = {s.label: s.within for s in sections(load(shared_doc("cn-copyright-law-2020-zh.md")))}
+    assert china["Article 23 (第二十三条)"] == "权利的保护期" and china["Article 1 (第一条)"] == ""
+    us = {s.label: s.within for s in sections(load(shared_doc("us-17usc-title17-copyright.md")))}
+    assert us["§ 302"] == "DURATION OF COPYRIGHT"
+    # A part closes the chapters of the one before; supplementary provisions stand outside every chapter.
+    text = "# Act\n\n## Part I Rights\n\n## Chapter 1 Economic rights\n\n### Article 1\n\nOne.\n\n## Part II Remedies\n\n### Article 2\n\nTwo.\n\n## 附則\n\n### 第一条\n\n施行する。"
+    marks = [line for line in text.split("\n") if line.startswith("#")]
+    doc = Document("act.md", text, "markdown", headings=tuple(Heading(text.find(m), m.count("#"), m.lstrip("# ")) for m in marks))
+    within = {s.label: s.within for s in sections(doc)}
+    assert within["Article 1"] == "Economic rights" and within["Article 2"] == "Remedies"
+    assert within["Suppl. Article 1 (附則第一条)"] == ""
+    passages = chunk(load(shared_doc("wto-trips-agreement.md")), "trips", embedder.count_tokens, 200, 20)
+    article_33 = next(p for p in passages if p.section == "Article 33")
+    assert article_33.meta["within"] == "PATENTS" and article_33.headings == "PATENTS Term of Protection"

@@ -503,3 +503,21 @@ def test_a_cjk_question_the_model_reads_poorly_is_answered_on_its_words(everythi
 @pytest.mark.parametrize("question", ["明日の東京の天気はどうですか。", "如何做红烧肉？", "富士山の高さは何メートルですか。"])
 def test_an_off_topic_cjk_question_is_still_refused(everything: Assistant, question: str) -> None:
     assert not everything.ask(question).answered
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "article", "words"),
+    [
+        # Article 33 never says "patent": its section's title does ("SECTION 5: PATENTS"), which BM25 now reads.
+        ("How long must patents last under TRIPS?", "Article 33", "twenty years"),
+        # TRIPS calls trade secrets "undisclosed information" (glossary: an English phrase's English synonyms).
+        ("Does TRIPS protect trade secrets?", "Article 39", "undisclosed information"),
+    ],
+)
+def test_a_trips_rule_is_found_by_where_it_sits_and_what_it_is_called(everything: Assistant, question: str, article: str, words: str) -> None:
+    a = everything.ask(question)
+    assert a.answered, a.text
+    assert any(c.doc_id == "wto-trips-agreement" and c.section.startswith(article) and words in " ".join(c.quote.split()) for c in a.citations), [
+        (c.section, c.quote[:80]) for c in a.citations
+    ]

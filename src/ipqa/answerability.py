@@ -768,7 +768,7 @@ def premise_support(taken: str, evidence: Evidence, infos: dict[str, SourceInfo]
         text = evidence.text(q)
         p = evidence.hits[q.hit_index].passage
         info = infos.get(p.doc_id)
-        context = " ".join(filter(None, [info.title if info else "", p.section, p.heading]))
+        context = " ".join(filter(None, [info.title if info else "", p.section, p.headings]))
         if missing_figures(taken, text, context):
             continue
         shared = _overlap(taken, text + " " + context)
@@ -793,7 +793,7 @@ def _about(statement: str, evidence: Evidence, q: Quote) -> bool:
     contradicts nothing. (A place is its own subject: "seated in Vienna" against "the seat … at Geneva".)"""
     p = evidence.hits[q.hit_index].passage
     terms = {t for t in tokenize(statement) if ":" not in t and not t[0].isdigit() and t not in _VALUE_WORDS and len(t) > 2}
-    return not terms or bool(terms & set(tokenize(f"{evidence.text(q)} {p.section} {p.heading}")))
+    return not terms or bool(terms & set(tokenize(f"{evidence.text(q)} {p.section} {p.headings}")))
 
 
 def _contradicting(statement: str, evidence: Evidence, top: int) -> Quote | None:

@@ -114,6 +114,30 @@ class Section:
     title: str
     start: int
     end: int
+    within: str = ""  # the titles of the parts, chapters and sections it sits in ("Patents" for TRIPS Article 33)
+
+
+# Nesting of containers, outermost first: a chapter closes the sections of the one before, a part its chapters.
+_RANKS = {"Part": 0, "Title": 0, "Annex": 0, "Appendix": 0, "Chapter": 1, "Section": 2, "編": 0, "章": 1, "節": 2, "节": 2, "款": 3}
+
+
+_BARE_SECTION = re.compile(r"SECTION\s+\d+")
+
+
+def _plain_title(title: str) -> str:
+    """A container's title without a footnote ("…BORDER MEASURES<sup> 1) Where a Member…") or a leading dash ("— DURATION
+    OF COPYRIGHT"); '' for what is no title (a repealed section's note, "[§ 601. Repealed…]")."""
+    title = re.split(r"<sup>", title, maxsplit=1)[0].strip().lstrip("—–-:. ").strip()
+    return "" if title.startswith(("[", "§")) else title[:120]
+
+
+def _container_title(heading: str, label: str) -> tuple[int, str]:
+    """A container's rank and the title on its own heading line ("CHAPTER V GENERAL-PURPOSE AI MODELS", "第四節　保護期間")."""
+    bare = re.sub(r"\s+", " ", re.sub(r"^#+\s*", "", heading)).strip()
+    if m := _CN_CONTAINER.match(bare):
+        return _RANKS[m.group(2)], m.group(3).strip()
+    m = _CONTAINER.match(bare)
+    return _RANKS.get(label.split()[0], 2), (m.group(3).strip() if m else "")
 
 
 def sections(doc: Document) -> list[Section]:
@@ -137,6 +161,9 @@ def sections(doc: Document) -> list[Section]:
         out.append(Section("Preamble", "", 0, marks[0][0] if marks else len(text)))
     i = 0
     in_suppl = False  # under a 附則 heading (Markdown renderings of Japanese statutes)
+    # The open containers' titles by rank: what an article's words do not say but its place does (TRIPS Article 33,
+    # "The term of protection available shall not end before … twenty years", sits in Section 5, "Patents").
+    open_: dict[int, str] = {}
     while i < len(marks):
         start, heading, _ = marks[i]
         label_info = structural_label(heading)
@@ -146,6 +173,7 @@ def sections(doc: Document) -> list[Section]:
             in_suppl = False
         elif not label_info and (m := _SUPPL.match(bare)) and not m.group(1):
             in_suppl = True
+            open_ = {}  # supplementary provisions stand outside the chapters
         elif label_info and in_suppl and not label.startswith("Suppl."):
             label = suppl_label(label)
         title = ""
@@ -159,7 +187,15 @@ def sections(doc: Document) -> list[Section]:
         end = marks[j][0] if j < len(marks) else len(text)
         if rec := _recital(heading):
             label = f"Recital {rec}"
-        out.append(Section(label, re.sub(r"^#+\s*", "", title).strip(), start, end))
+        title = re.sub(r"^#+\s*", "", title).strip()
+        # TRIPS's "SECTION 5" heading (labelled § 5, as a US section would be) opens a section of articles too.
+        if label_info and (label_info[1] or _BARE_SECTION.fullmatch(bare)):
+            rank, own = _container_title(heading, "Section" if not label_info[1] else label)
+            open_ = {r: t for r, t in open_.items() if r < rank} | {rank: _plain_title(title or own)}
+        # The innermost titled container: the most specific ("Patents", not also Part II's "Standards concerning the
+        # availability, scope and use of intellectual property rights", whose words every article of it would share).
+        within = next((t for _, t in sorted(open_.items(), reverse=True) if t), "")
+        out.append(Section(label, title, start, end, within))
         i = j
     return [s for s in out if text[s.start : s.end].strip()]
 
@@ -305,6 +341,7 @@ def chunk(
                     page=doc.page_at(start),
                     heading=sec.title,
                     meta={
+                        **({"within": sec.within} if sec.within else {}),
                         "path": "|".join(f"{s}{v}" for s, v in path),
                         "sub": sub,
                         "page_breaks": [b - start for b in doc.page_starts if start < b < end],

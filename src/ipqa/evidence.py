@@ -492,7 +492,7 @@ def gather(
         if i not in contexts:
             info = infos.get(p.doc_id)
             names = f"{info.short_title} {info.title} {' '.join(info.aliases)}" if info else ""
-            contexts[i] = set(tokenize(f"{names} {p.section} {p.heading}"))
+            contexts[i] = set(tokenize(f"{names} {p.section} {p.headings}"))
         if i not in front:
             front[i] = _front_matter(hits[i].passage, infos.get(p.doc_id), store)
         prior = 0.12 / (1 + i) + (0.25 if section_refs(p.section) & wanted else 0.0)

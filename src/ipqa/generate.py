@@ -134,7 +134,7 @@ class _Writer:
     def _support(self, sentence: str, n: int) -> Support:
         p = self.hits[n - 1].passage
         info = self.infos.get(p.doc_id)
-        context = " — ".join(filter(None, [info.title if info else p.doc_id, p.section, p.heading]))
+        context = " — ".join(filter(None, [info.title if info else p.doc_id, p.section, p.headings]))
         return support(sentence, p.text, self.embed, context=context)
 
     def _cite(self, n: int, verdict: Support) -> int:

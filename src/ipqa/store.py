@@ -556,8 +556,11 @@ class Store:
         """Re-index all passages for BM25 and save it (after any change; readers switch to it at once, never half)."""
         with self.snapshot():
             infos = {r.doc_id: r.info for r in self.docs()}
-            rows = self.db.execute("SELECT passage_id, doc_id, section, heading, text FROM passages ORDER BY doc_id, seq").fetchall()
-        index = Bm25Index.build((pid, lexical_text(infos.get(doc_id), section, heading, text)) for pid, doc_id, section, heading, text in rows)
+            rows = self.db.execute("SELECT passage_id, doc_id, section, heading, text, meta FROM passages ORDER BY doc_id, seq").fetchall()
+        index = Bm25Index.build(
+            (pid, lexical_text(infos.get(doc_id), section, " ".join(filter(None, (json.loads(meta or "{}").get("within", ""), heading))), text))
+            for pid, doc_id, section, heading, text, meta in rows
+        )
         key = index.save(self.dir / "bm25")
         with self._guard:
             self._bm25, self._bm25_key = index, key
@@ -613,7 +616,7 @@ def _put_sentences(db: sqlite3.Connection, doc_id: str, sentences: SentenceSet |
 
 
 def lexical_text(info: SourceInfo | None, section: str, heading: str, text: str) -> str:
-    """What BM25 indexes: document name, section label and title, then the passage."""
+    """What BM25 indexes: document name, section label and headings (Passage.headings), then the passage."""
     name = f"{info.short_title} {info.title}" if info else ""
     return f"{name}\n{section} {heading}\n{text}"
 

@@ -68,6 +68,11 @@ class Passage:
     heading: str = ""
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
+    @property
+    def headings(self) -> str:
+        """The titles of the parts it sits in (chunking: "Patents" for TRIPS Article 33) and its own heading."""
+        return " ".join(filter(None, (self.meta.get("within", ""), self.heading)))
+
 
 @dataclass(frozen=True)
 class Hit:

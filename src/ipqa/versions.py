@@ -8,8 +8,9 @@ import hashlib
 # loaders.py and the loader modules it calls: the extracted text, headings, pages of a file.
 LOADERS = "3"  # 2: law XML (lawxml.py); 3: HTML page furniture marked by role, class or id is dropped
 # chunking.py: passage boundaries, section labels, the passage meta (sub-provision paths).
-CHUNKER = "4"  # 2: Japanese 第N条のM / 項 / 号 / 附則 labels, bracket-aware CJK sentence ends; 3: **２** paragraphs;
-# 4: the whitespace after each passage (meta "after"), so that a quote runs on into the next passage across a line break
+CHUNKER = "5"  # 2: Japanese 第N条のM / 項 / 号 / 附則 labels, bracket-aware CJK sentence ends; 3: **２** paragraphs;
+# 4: the whitespace after each passage (meta "after"), so that a quote runs on into the next passage across a line break;
+# 5: the title of the innermost part, chapter or section a passage sits in (meta "within")
 # ingest.embed_text (the text the model embeds) and the metadata written beside each vector.
 EMBED_TEXT = "1"
 # Sentence vectors stored at ingest (evidence.sentence_candidates: which sentences of each passage, completed across

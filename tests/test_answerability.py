@@ -480,6 +480,9 @@ def test_what_a_question_asserts_whatever_its_form() -> None:
         presupposition("Since Berne protects works for 70 years, when do they fall into the public domain?")
         == "Berne protects works for 70 years"
     )
+    # A phrase without a verb asserts nothing: "As a general rule, …" was refused as an unsupported premise.
+    assert presupposition("As a general rule, how long does copyright last in the United States?") == ""
+    assert presupposition("Since 2019, what has the Copyright Office said about AI?") == ""
     assert (
         presupposition("Berne protects works for 70 years. When do they fall into the public domain?")
         == "Berne protects works for 70 years"

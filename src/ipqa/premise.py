@@ -104,6 +104,8 @@ def _presupposition(question: str) -> str:
             rest = _clean(m.group("rest"))
             if pattern in (_THEN_ASK, _THEN_ASK_ZH, _THEN_ASK_JA, _GIVEN) and _WH_ANY.search(rest):
                 continue  # "What is X, and why …": the first part asks too
+            if pattern is _GIVEN and not _VERBISH.search(rest):
+                continue  # "As a general rule, how long…?", "Since 2019, …": a phrase without a verb asserts nothing
             if rest:
                 return rest
     # A statement asked as a question: "Under Article 50, providers must label every output?"

@@ -521,3 +521,42 @@ def test_a_trips_rule_is_found_by_where_it_sits_and_what_it_is_called(everything
     assert any(c.doc_id == "wto-trips-agreement" and c.section.startswith(article) and words in " ".join(c.quote.split()) for c in a.citations), [
         (c.section, c.quote[:80]) for c in a.citations
     ]
+
+
+# -- the general rule, when the question asks for it -------------------------------------------------------------------
+
+TERM_ACT = """# Copyright Act of Yland
+
+## § 1. Duration of copyright
+
+(a) Anonymous works.— Copyright in an anonymous work lasts for 70 years from its publication.
+
+(b) Other works.— Copyright in a work subsists from its creation and, except as provided by subsection (a), lasts for the life of the author and 70 years.
+"""
+TERM_CATALOG = """
+[[source]]
+id = "yy-copyright-act"
+file = "yy-copyright-act.md"
+title = "Copyright Act of Yland"
+jurisdiction = "YY"
+kind = "statute"
+"""
+
+
+@pytest.mark.parametrize("question", ["As a general rule, how long does copyright last in Yland?", "In principle, how long does copyright last in Yland?"])
+def test_asked_for_the_general_rule_the_sentence_stating_it_with_its_carve_out_wins(
+    tmp_path: Path, question: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    yland = catalogued_index(tmp_path, {"yy-copyright-act.md": TERM_ACT}, TERM_CATALOG)
+    store = yland.store
+    infos = {r.doc_id: r.info for r in store.docs()}
+    hits = [Hit(p, 1.0) for p in store.doc_passages("yy-copyright-act")]
+
+    def best(q: str) -> str:
+        ev = gather(q, hits, infos, embedder=None, store=store)
+        return ev.text(ev.quotes[0])
+
+    assert best(question).startswith("(b) Other works")
+    assert best("How long does copyright in an anonymous work last in Yland?").startswith("(a) Anonymous works")  # no rule asked for
+    monkeypatch.setattr(E, "GENERAL_RULE_PRIOR", 0.0)
+    assert best(question).startswith("(a) Anonymous works")  # the words alone prefer the special case listed first

@@ -225,6 +225,13 @@ _EXCEPTION = re.compile(
 )
 _ASKS_EXCEPTION = re.compile(r"\b(?:exception|exempt|derogat|unless|except|special case|in the case of|when|where|if|once)\w*", re.I)
 EXCEPTION_PENALTY = 0.12
+# The general rule, asked for ("in principle", "as a general rule", 原則として): statutes state it with its carve-out
+# as a cross-reference ("except as provided by the following subsections", "この節に別段の定めがある場合を除き",
+# "本法另有规定的除外"), the special cases after it in sentences of their own. Train: "日本の著作権法で著作権の保護期間は
+# 原則としてどのくらいですか。" quoted Articles 52 and 54 (anonymous works, films), now Article 51(2) first.
+_ASKS_RULE = re.compile(r"\b(?:in principle|as a (?:general|basic) rule|general rule|in general|generally|ordinarily|normally)\b|原則|一般", re.I)
+_STATES_RULE = re.compile(r"except as (?:otherwise )?(?:provided|specified)|unless otherwise (?:provided|specified)|別段の定め|另有规定", re.I)
+GENERAL_RULE_PRIOR = 0.1
 # A Japanese or Chinese question's English rendering is a few glossary terms: an English sentence sharing them matched
 # an approximation of the question, and its words count less than a sentence sharing the question's own (train, any
 # weight from 0.3 to 0.7: t391 quotes the commentary's sentence on WIPO's leadership against piracy; no answer lost).
@@ -445,6 +452,7 @@ def gather(
     full, regions = complete(hits, store)
     full, regions, leads = _list_leads(hits, full, regions, store)
     asks_exception = bool(_ASKS_EXCEPTION.search(question))
+    asks_rule = bool(_ASKS_RULE.search(question))
     asks_definition = bool(ASKS_DEFINITION.search(question))
     asks_reason = bool(_ASKS_REASON.search(question)) or any(r.startswith("rec:") for r in wanted)
     found: list[tuple[int, int, int, set[str]]] = []
@@ -500,6 +508,7 @@ def gather(
         if defines(p.text[s:e], asked) or term and (term in question or set(tokenize(term)) <= asked):
             prior += ASKED_DEFINITION_PRIOR if asks_definition else DEFINITION_PRIOR
         exception = not asks_exception and bool(_EXCEPTION.match(p.text[s:e]))
+        prior += GENERAL_RULE_PRIOR if asks_rule and _STATES_RULE.search(p.text[s:e]) else 0.0
         penalty = EXCEPTION_PENALTY if exception else 0.0
         penalty += FRONT_MATTER_PENALTY if front[i] else 0.0
         penalty += RECITAL_PENALTY if not asks_reason and p.section.startswith("Recital") else 0.0

@@ -510,7 +510,7 @@ def test_an_off_topic_cjk_question_is_still_refused(everything: Assistant, quest
     ("question", "article", "words"),
     [
         # Article 33 never says "patent": its section's title does ("SECTION 5: PATENTS"), which BM25 now reads.
-        ("How long must patents last under TRIPS?", "Article 33", "twenty years"),
+        ("What is the term of protection for patents under TRIPS?", "Article 33", "twenty years"),
         # TRIPS calls trade secrets "undisclosed information" (glossary: an English phrase's English synonyms).
         ("Does TRIPS protect trade secrets?", "Article 39", "undisclosed information"),
     ],

@@ -72,22 +72,25 @@ def target_languages(question: str) -> set[str]:
 _QUESTION_WORDS = re.compile(r"(?:how|what|when|which|who|why|where)\b", re.I)
 
 
+@lru_cache(maxsize=1024)
 def _named_concepts(
     question: str, named_languages: frozenset[str], scope_languages: frozenset[str]
-) -> tuple[str, list[tuple[Concept, list[str], set[str]]]]:
+) -> tuple[str, tuple[tuple[Concept, tuple[str, ...], frozenset[str]], ...]]:
     """The question's language and the concepts it names, each with the words (English matches, CJK terms) that named
-    it and the languages to look it up in: what translations() and alternatives() both read."""
+    it and the languages to look it up in: what translations() and alternatives() both read (several times a question:
+    cached, since a long question costs a scan of every row)."""
     own = question_language(question)
     # The languages of the documents it names count too: "the IP Basic Act" (in Japanese only) names no country.
     langs = target_languages(question) | {lang for lang in scope_languages | named_languages if lang != own and lang in LANGUAGES}
     if own == "en" and "en" in named_languages:
         langs = set()
-    found: list[tuple[Concept, list[str], set[str]]] = []
+    found: list[tuple[Concept, tuple[str, ...], frozenset[str]]] = []
+    cjk_question = not question.isascii()  # a CJK term cannot be in an ASCII question
     for concept, (pattern, cjk) in zip(concepts(), _matchers()):
         if concept.to_english_only and own == "en":
             continue
         named = [m.group() for m in pattern.finditer(question)] if pattern is not None else []
-        named += [t for t in cjk if t in question]
+        named += [t for t in cjk if t in question] if cjk_question else []
         # An English question that points to no other language (about English documents) gets the first two English
         # synonyms (_terms) of the concepts it names by a phrase: "the three-step test" is TRIPS's "unreasonably
         # prejudice", "term of protection" a "duration". Not a single word's ("program": a computer program, or Japan's
@@ -97,8 +100,8 @@ def _named_concepts(
         # t119 but failed four of the issue's examples over the whole corpus (tests/test_evidence_priors.py).
         phrase = own == "en" and not langs and any(re.search(r"[\s-]", n) and not _QUESTION_WORDS.match(n) for n in named)
         if named and (langs or phrase):
-            found.append((concept, named, langs | ({"en"} if phrase else set())))
-    return own, found
+            found.append((concept, tuple(named), frozenset(langs | ({"en"} if phrase else set()))))
+    return own, tuple(found)
 
 
 def translations(question: str, named_languages: frozenset[str] = frozenset(), scope_languages: frozenset[str] = frozenset()) -> list[str]:
@@ -120,7 +123,7 @@ def translations(question: str, named_languages: frozenset[str] = frozenset(), s
     return list(dict.fromkeys(out))
 
 
-def _terms(concept: Concept, lang: str, own: str, langs: set[str], question: str) -> list[str]:
+def _terms(concept: Concept, lang: str, own: str, langs: frozenset[str], question: str) -> list[str]:
     """A concept's terms a question is searched by: another language's first two (its usual renderings), all of the
     question's own language, but for an English phrase's English synonyms (langs is {"en"} alone) the first two the
     question does not say: "text and data mining" brought "training data" and "machine learning" too, and the EU column

@@ -294,10 +294,11 @@ _PROVISION_OF = re.compile(
     r"^(?:Annex|Article|Art\.|Section|Recital|Appendix|Chapter|Part|Title|Schedule|Paragraph)\s+[\dIVXLC]+[\w.-]*(?:\(\w+\))*\s+of\s+(?:the\s+)?"
 )
 _CASE = re.compile(r"\b([A-Z][\w.&'’-]+(?:\s+[A-Z][\w.&'’-]+){0,3})\s+v\.?\s+([A-Z][\w.&'’-]+(?:\s+[A-Z][\w.&'’-]+){0,3})")
+# A clause's opening word before a name: "Since Japan's AI Promotion Act promotes…" names the AI Promotion Act.
+_CLAUSE_WORDS = ("Since", "Given", "Although", "Though", "While", "Whereas", "If", "Because", "As", "Once", "Unless")
 _NAME_FILLER = (
-    # A clause's opening word before a name: "Since Japan's AI Promotion Act promotes…" names the AI Promotion Act.
     set("the of a an and on for in to its their under this that does do did is was what which how why when who".split())
-    | set("since given although though while whereas if because as once unless".split())
+    | {w.lower() for w in _CLAUSE_WORDS}
     | {w.lower() for w in _KIND_WORDS.split("|")}
     | {"european", "union", "eu", "us", "u.s", "united", "states", "national", "international", "new"}
 )
@@ -375,7 +376,7 @@ def _other_treaty(mention: str, names: list[str]) -> bool:
 # its party ("the lawsuit against OpenAI"), and instruments best known by their acronyms.
 _NAMED_DOCUMENT = re.compile(r"\b((?:[A-Z][\w.-]*(?<![’'])\s+){1,5})(?:codes? of (?:conduct|practice)|principles|guidelines|framework)\b")
 _SUIT = re.compile(r"\b(?:lawsuit|suit|complaint|litigation|case)\s+(?:against|brought by|filed by)\s+(?:the\s+)?([A-Z][\w.&'’-]*(?:\s+[A-Z][\w.&'’-]*){0,3})")
-_LEADING_WORD = re.compile(r"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In|Since|Given|Although|Though|While|If|Because|As|Once|Unless)\s+")  # not part of the name
+_LEADING_WORD = re.compile(rf"^(?:The|Does|Do|Did|Is|Was|What|Which|How|Why|Under|In|{'|'.join(_CLAUSE_WORDS)})\s+")  # not part of the name
 _ACRONYMS = re.compile(r"\b(?:GDPR|DSA|DMA)\b")  # the General Data Protection Regulation, Digital Services / Markets Act
 
 

@@ -18,7 +18,7 @@ from .catalog import UPLOAD_PREFIX
 from .errors import ConfigError, IngestLockedError, NoIndexError
 from .lexical import Bm25Index
 from .settings import Settings
-from .types import Passage, SourceInfo
+from .types import Passage, SourceInfo, headings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -558,7 +558,7 @@ class Store:
             infos = {r.doc_id: r.info for r in self.docs()}
             rows = self.db.execute("SELECT passage_id, doc_id, section, heading, text, meta FROM passages ORDER BY doc_id, seq").fetchall()
         index = Bm25Index.build(
-            (pid, lexical_text(infos.get(doc_id), section, " ".join(filter(None, (json.loads(meta or "{}").get("within", ""), heading))), text))
+            (pid, lexical_text(infos.get(doc_id), section, headings(json.loads(meta or "{}"), heading), text))
             for pid, doc_id, section, heading, text, meta in rows
         )
         key = index.save(self.dir / "bm25")

@@ -54,6 +54,11 @@ class Document:
         return bisect.bisect_right(self.page_starts, offset)
 
 
+def headings(meta: dict[str, Any], heading: str) -> str:
+    """A passage's container titles (meta "within") and its own heading, as one string (Passage.headings, the BM25 text)."""
+    return " ".join(filter(None, (meta.get("within", ""), heading)))
+
+
 @dataclass(frozen=True)
 class Passage:
     """One chunk of a document, stored and retrieved as a unit."""
@@ -71,7 +76,7 @@ class Passage:
     @property
     def headings(self) -> str:
         """The titles of the parts it sits in (chunking: "Patents" for TRIPS Article 33) and its own heading."""
-        return " ".join(filter(None, (self.meta.get("within", ""), self.heading)))
+        return headings(self.meta, self.heading)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from conftest import catalogued_index
 
 from ipqa import evidence as E
 from ipqa.api import Assistant
-from ipqa.evidence import defined_term, defines, gather
+from ipqa.evidence import ASKS_DEFINITION, defined_term, defines, gather
 from ipqa.lexical import tokenize
 from ipqa.types import Hit
 
@@ -44,6 +44,7 @@ from ipqa.types import Hit
         ("本法所称的技术措施，是指用于防止、限制未经权利人许可浏览、欣赏作品的有效技术、装置或者部件。", "技术措施"),
         ("この法律において「著作物」とは、思想又は感情を創作的に表現したものをいう。", "著作物"),
         ("この法律で「知的財産」とは、発明、考案、植物の新品種、意匠、著作物その他…をいう。", "知的財産"),  # IP Basic Act
+        ("この法律において、「人工知能関連技術」とは、人工的な方法により…技術をいう。", "人工知能関連技術"),  # AI Promotion Act
         ("第二条 利用生成式人工智能技术向中华人民共和国境内公众提供服务，适用本办法。", ""),
         ("Providers shall ensure that AI systems intended to interact directly with natural persons are designed so.", ""),
         ("The Director shall publish the notice referred to as “the Gazette” every week.", ""),
@@ -51,6 +52,20 @@ from ipqa.types import Hit
 )
 def test_a_definition_names_the_term_it_defines(sentence: str, term: str) -> None:
     assert defined_term(sentence) == term
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("AI推進法でいう「人工知能関連技術」とは、どのような技術のことですか。", True),
+        ("「著作物」とは何ですか。", True),
+        ("著作権法でいう翻案とはどういう行為ですか。", True),
+        ("AIとは、どのように使われていますか。", False),  # how it is used, not what it is
+        ("What does the AI Act say about chatbots?", False),
+    ],
+)
+def test_a_question_asking_what_a_term_is_asks_for_its_definition(question: str, asks: bool) -> None:
+    assert bool(ASKS_DEFINITION.search(question)) is asks
 
 
 def test_a_definition_counts_only_when_the_question_uses_every_word_of_its_term() -> None:

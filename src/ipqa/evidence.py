@@ -257,7 +257,7 @@ DEFINITION_PRIOR = 0.1
 ASKED_DEFINITION_PRIOR = 0.4
 # A question asking what a term means ("…をどのように定義していますか", "How is a phonogram defined…?").
 ASKS_DEFINITION = re.compile(
-    r"定義|とは(?:何|なん)|の意味|是指|含义|定义|\bdefin(?:e|es|ed|ition|itions)\b|\bwhat (?:is|are) meant by\b|\bmeaning of\b|"
+    r"定義|とは[、，]?(?:何|なん|どのような|どういう)|の意味|是指|含义|定义|\bdefin(?:e|es|ed|ition|itions)\b|\bwhat (?:is|are) meant by\b|\bmeaning of\b|"
     r"\bwhat does [^?]{1,60} mean\b|\bwhat counts as\b",
     re.I,
 )
@@ -600,7 +600,7 @@ def _only_items(text: str) -> bool:
 # Chinese and Japanese definitions: "本法所称的作品，是指…" (China), "この法律において「著作物」とは、…" (Japan).
 _CJK_DEFINITION = re.compile(
     r"\W*(?:第[〇一二三四五六七八九十百千]+条\s*)?(?:(?:本法|本办法|本条例|本规定)?所称(?:的)?([^，,。\s]{1,20})[，,]?是指|"
-    r"(?:この(?:法律|章|節|条)(?:において|で))?「([^」]{1,30})」とは)"
+    r"(?:この(?:法律|章|節|条)(?:において|で)[、，]?)?「([^」]{1,30})」とは)"
 )
 
 

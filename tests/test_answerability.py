@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import shared_doc
 
-from ipqa.answerability import absent_names, answer_type, carries, choose, fitted, judge, premise_contradiction, values
+from ipqa.answerability import absent_names, answer_type, carries, choose, fitted, judge, premise_contradiction, unused_terms, values
 from ipqa.api import Assistant
 from ipqa.catalog import Catalog, named_docs
 from ipqa.embedding import Embedder
@@ -586,6 +586,22 @@ def test_a_statute_citing_an_article_of_another_law_does_not_have_it() -> None:
     )
     q = "What does the Bartz order say about Section 107?"
     assert judge(q, q, ev, INFOS).reason != "missing-provision"
+
+
+def test_a_term_quoted_from_a_named_japanese_statute_that_it_does_not_use_is_refused() -> None:
+    """「特定人工知能事業者」 is no term of the AI Promotion Act: refused, saying so; a term its passages state is not."""
+    act = "jp-ai-promotion-act-2025-ja"
+    text = "この法律において、「人工知能関連技術」とは、人工的な方法により人間の認知、推論及び判断に係る知的な能力を代替する機能を実現するために必要な技術をいう。"
+    ev = Evidence((Hit(Passage("p1", act, text, "Article 2 (第二条)", 0, len(text)), 1.0, 0, 0, 0.7),), (Quote(0, 0, len(text), 0.6, 0.5, 0.6),))
+    q = "AI推進法で指定される「特定人工知能事業者」には、どのような報告義務が課されていますか。"
+    j = judge(q, q, ev, INFOS)
+    assert (j.kind, j.reason) == (REFUSED, "unused-term") and "「特定人工知能事業者」" in j.message
+    q = "AI推進法でいう「人工知能関連技術」とは、どのような技術のことですか。"
+    assert judge(q, q, ev, INFOS).reason != "unused-term"
+    # Not a title (「…法」 is the not-in-index check's), not an English question's quotes, not a document it does not name.
+    assert unused_terms("AI推進法の「人工知能関連技術の研究開発に関する法」とは何ですか。", {act}, INFOS, ev.hits) == []
+    assert unused_terms("What does the AI Promotion Act mean by “specified AI business operator”?", {act}, INFOS, ev.hits) == []
+    assert unused_terms("「特定人工知能事業者」とは何ですか。", set(), INFOS, ev.hits) == []
 
 
 def test_jurisdictions_named_in_chinese_and_japanese() -> None:

@@ -30,6 +30,7 @@ from .prompts import (
     REFUSAL_NOT_IN_INDEX,
     REFUSAL_NOT_IN_INDEX_JURISDICTION,
     REFUSAL_PREMISE_UNSUPPORTED,
+    REFUSAL_UNUSED_TERM,
 )
 from .retrieve import JURISDICTION_NAMES, JURISDICTION_RES, named_jurisdictions, section_refs, unread
 from .types import ANSWERED, PREMISE_CONTRADICTED, REFUSED, Hit, SourceInfo
@@ -417,6 +418,29 @@ def absent_names(question: str, infos: dict[str, SourceInfo]) -> list[str]:
     return out
 
 
+# A term a Japanese or Chinese question quotes from a Japanese or Chinese document it names (「特定人工知能事業者」 of the
+# AI Promotion Act): a statute states its terms verbatim, and the passages retrieved for it are those that repeat the
+# question's own words (BM25's character pairs, the phrase ranking), so a term none of them says is not the statute's.
+# Not an English term (often a paraphrase or a translation), nor a title (「…法」, _CJK_TITLE: not-in-index),
+# nor a term quoted from an English document (「日本のコンテンツは世界を豊かにする」 renders the commentary's words).
+_QUOTED_TERM = re.compile(r"「([^」]{2,30})」|『([^』]{2,30})』|“([^”]{2,30})”")
+_CJK_LANGUAGES = ("ja", "zh")
+
+
+def unused_terms(question: str, named: set[str], infos: dict[str, SourceInfo], hits: Sequence[Hit]) -> list[str]:
+    """The terms the question quotes that no retrieved passage of the Japanese or Chinese documents it names says."""
+    own = {d for d in named if infos[d].language in _CJK_LANGUAGES}
+    if not own or question_language(question) not in _CJK_LANGUAGES:
+        return []
+    said = "".join(re.sub(r"\s+", "", h.passage.text) for h in hits if h.passage.doc_id in own)
+    out = []
+    for m in _QUOTED_TERM.finditer(question):
+        term = re.sub(r"\s+", "", next(g for g in m.groups() if g))
+        if _CJK_TEXT.search(term) and not _CJK_TITLE.fullmatch(m.group()) and term not in said:
+            out.append(term)
+    return out
+
+
 def _as_named(name: str) -> str:
     """A name as a sentence says it: "the Marrakesh Treaty", "the DSM Directive", "the US Copyright Office's report";
     a numbered instrument ("Directive (EU) 2019/790"), a case and a name in Chinese or Japanese as they are."""
@@ -595,6 +619,10 @@ def judge(
         missing = ", ".join(sorted(r.replace("art:", "Article ").replace("sec:", "§ ").replace("rec:", "Recital ") for r in wanted))
         where = " or ".join(sorted({infos[d].short_title for d in named})) if named else "the index"
         return Judgement(REFUSED, "missing-provision", REFUSAL_MISSING_PROVISION.format(where=where, refs=missing))
+    unused = unused_terms(question, named, infos, hits)
+    if unused:
+        where = " or ".join(sorted({infos[d].short_title for d in named if infos[d].language in _CJK_LANGUAGES}))
+        return Judgement(REFUSED, "unused-term", REFUSAL_UNUSED_TERM.format(where=where, terms=", ".join(f"「{t}」" for t in unused)))
     kind = answer_type(question)
     chosen = choose(evidence, max_quotes, kind)
     m = model or fitted()

@@ -2,6 +2,7 @@
 
 REFUSAL = "The indexed sources do not answer this question."
 REFUSAL_MISSING_PROVISION = "The indexed sources do not answer this question: {where} has no {refs}."
+REFUSAL_UNUSED_TERM = "The indexed sources do not answer this question: {where} does not use the term {terms}."
 REFUSAL_NOT_IN_INDEX = "The indexed sources do not include {names}. The index holds: {holds}."
 REFUSAL_NOT_IN_INDEX_JURISDICTION = "The indexed sources include no documents from {where}. The index holds: {holds}."
 REFUSAL_NO_ANSWER_TYPE = "The indexed sources do not answer this question: no retrieved passage states {kind}."

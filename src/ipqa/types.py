@@ -143,7 +143,7 @@ class Answer:
     """An answer with its citations and the passages it was built from.
 
     `kind` is one of ANSWER_KINDS (derived from `answered` when not given); `reason` says why a refusal or a
-    premise correction was given (e.g. "not-in-index", "missing-provision", "no-answer-type", "weak-evidence")."""
+    premise correction was given (e.g. "not-in-index", "missing-provision", "unused-term", "no-answer-type", "weak-evidence")."""
 
     question: str
     text: str

@@ -495,6 +495,9 @@ def test_what_a_question_asserts_whatever_its_form() -> None:
     # Plain questions assert nothing; a yes/no question asks about its statement (often answered "no").
     assert presupposition("What does Article 7 of the Berne Convention provide?") == ""
     assert presupposition("Under the WCT, do authors control the sale of copies?") == ""
+    # A yes/no question after a condition supposes, and asks: it asserts nothing (a statement after one still does).
+    assert presupposition("If a Chinese studio uses generative AI for film, do the Interim Measures govern it?") == ""
+    assert presupposition("If the model was trained abroad, the copyright policy still applies?").startswith("If the model")
     assert asked("Under the WCT, do authors control the sale of copies?") == "authors control the sale of copies"
     assert asked("中国著作权法是2021年6月1日才开始施行的吗？") == "中国著作权法是2021年6月1日才开始施行的"
     assert asked("What does Article 7 provide?") == ""

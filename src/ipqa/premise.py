@@ -59,6 +59,7 @@ def _clean(text: str) -> str:
     return text.strip().strip(",;:—-").strip()
 
 
+_CONDITION = re.compile(r"^\s*(?:if|when|where|unless|suppose|supposing|assuming|in case|once)\s+[^?]{3,200}?,\s*", re.I)
 _LEAD = re.compile(r"^\s*(?:under|in|for|according to|with regard to|regarding|as for|pursuant to)\s+[^,?]{3,80},\s*", re.I)
 
 
@@ -108,8 +109,12 @@ def _presupposition(question: str) -> str:
                 continue  # "As a general rule, how long…?", "Since 2019, …": a phrase without a verb asserts nothing
             if rest:
                 return rest
-    # A statement asked as a question: "Under Article 50, providers must label every output?"
-    if q.endswith("?") and not _WH_ANY.search(q) and not _YES_NO.match(bare) and _VERBISH.search(q) and re.match(r"^[A-Z0-9\"“(§]", q):
+    # A statement asked as a question: "Under Article 50, providers must label every output?" (not a yes/no question
+    # after a condition: "If a studio uses generative AI, do the Measures govern it?" supposes, and asks).
+    if (
+        q.endswith("?") and not _WH_ANY.search(q) and not _YES_NO.match(_CONDITION.sub("", bare))
+        and _VERBISH.search(q) and re.match(r"^[A-Z0-9\"“(§]", q)
+    ):
         return _clean(q.rstrip("?"))
     return ""
 

@@ -124,6 +124,11 @@ def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -
                      "Which member states must implement the exception?",
                      "How many books did Anthropic download from LibGen?"):  # a fact the decision found
         assert not _STATE.search(question), question
+    # What a commentary expects is its statement, not the state of things: the feature is off for it.
+    ev = _evidence([("The intersection of AI and intellectual property will only grow more complex in the future.", 0.6)],
+                   doc="wipo-japan-ai-ip-2026-commentary", section="Japan’s Next Move")
+    for question, state in (("論説は、AIと知的財産が交わる領域は今後どうなると見ていますか。", 0.0), ("AIと知的財産の関係は今後どうなりますか。", 1.0)):
+        assert judge(question, question, ev, INFOS).features["asks_state"] == state, question
     # A headquarters is a body, not a place; a penalty may be a prison term, not only an amount.
     assert answer_type("Who chairs the AI Strategic Headquarters?") == "agent"
     assert answer_type("Can the Strategic Headquarters require reports?") == ""

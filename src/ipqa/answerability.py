@@ -511,6 +511,10 @@ _STATE = re.compile(
     re.I,
 )
 
+# What a commentary expects is its own statement, not the state of things: "論説は、AIと知的財産が交わる領域は今後どうなると
+# 見ていますか" asks what the op-ed says ("…will only grow more complex in the future"), not what will happen.
+_VIEW_OF = re.compile(r"\b(?:op-?ed|commentary|commentator|editorial|essay)\b|論説|論評|评论|社论", re.I)
+
 
 # The thing a question counts or asks the measure of ("How many staff…", "What is the budget of…", "Which treaty…"; one
 # word: "the royalty rate for" is not read): an English answer that never names it answers another question. Not a word
@@ -578,7 +582,7 @@ def features_of(question: str, evidence: Evidence, chosen: Sequence[Quote], name
         "type_missing": float(bool(kind) and not any(carries(text, kind) for text in said)),
         "named_doc": float(bool(named)),
         "coverage": len(terms & seen) / len(terms) if terms else 0.0,
-        "asks_state": float(bool(_STATE.search(question))),
+        "asks_state": float(bool(_STATE.search(question)) and not _VIEW_OF.search(question)),
         "focus_missing": float(focus_missing(question, " ".join(said))),
     }
 

@@ -610,6 +610,8 @@ def test_a_term_quoted_from_a_named_japanese_statute_that_it_does_not_use_is_ref
     assert unused_terms("AI推進法の「人工知能関連技術の研究開発に関する法」とは何ですか。", {act}, INFOS, ev.hits) == []
     assert unused_terms("What does the AI Promotion Act mean by “specified AI business operator”?", {act}, INFOS, ev.hits) == []
     assert unused_terms("「特定人工知能事業者」とは何ですか。", set(), INFOS, ev.hits) == []
+    # A Chinese question renders the Japanese act's term in its own characters: not held to the Japanese words.
+    assert unused_terms("日本《人工智能促进法》中的“人工智能相关技术”是指什么？", {act}, INFOS, ev.hits) == []
 
 
 def test_jurisdictions_named_in_chinese_and_japanese() -> None:

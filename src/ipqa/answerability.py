@@ -428,11 +428,14 @@ _CJK_LANGUAGES = ("ja", "zh")
 
 
 def unused_terms(question: str, named: set[str], infos: dict[str, SourceInfo], hits: Sequence[Hit]) -> list[str]:
-    """The terms the question quotes that no retrieved passage of the Japanese or Chinese documents it names says."""
-    own = {d for d in named if infos[d].language in _CJK_LANGUAGES}
-    if not own or question_language(question) not in _CJK_LANGUAGES:
-        return []
+    """The terms the question quotes that no retrieved passage of the documents it names in its own language (Japanese
+    or Chinese) says. A Chinese question's “人工智能相关技术” is Japan's 人工知能関連技術 in other characters: only a
+    document in the question's language is held to its words, and only when passages of it were retrieved."""
+    language = question_language(question)
+    own = {d for d in named if infos[d].language == language} if language in _CJK_LANGUAGES else set()
     said = "".join(re.sub(r"\s+", "", h.passage.text) for h in hits if h.passage.doc_id in own)
+    if not said:
+        return []
     out = []
     for m in _QUOTED_TERM.finditer(question):
         term = re.sub(r"\s+", "", next(g for g in m.groups() if g))
@@ -625,7 +628,7 @@ def judge(
         return Judgement(REFUSED, "missing-provision", REFUSAL_MISSING_PROVISION.format(where=where, refs=missing))
     unused = unused_terms(question, named, infos, hits)
     if unused:
-        where = " or ".join(sorted({infos[d].short_title for d in named if infos[d].language in _CJK_LANGUAGES}))
+        where = " or ".join(sorted({infos[d].short_title for d in named if infos[d].language == question_language(question)}))
         return Judgement(REFUSED, "unused-term", REFUSAL_UNUSED_TERM.format(where=where, terms=", ".join(f"「{t}」" for t in unused)))
     kind = answer_type(question)
     chosen = choose(evidence, max_quotes, kind)

@@ -239,3 +239,6 @@ def test_plain_japanese_reaches_the_statutes_words() -> None:
     assert "営利を目的とせず" in translations("May a Japanese school perform music free of charge?")
     assert "情報解析" in translations("AIの開発のために他人の著作物を使ってもよいのですか。")
     assert "盗撮" in translations("映画館で映画を撮影することは禁止されていますか。")
+    # 起訴 is the everyday word for what Article 123 calls 公訴の提起 ("告訴がなければ公訴を提起することができない").
+    assert "公訴" in translations("著作権侵害の罪は、権利者の告訴がなくても起訴されるのですか。")
+    assert {"公訴", "告訴"} <= set(translations("In Japan, can copyright crimes be prosecuted without a criminal complaint?"))

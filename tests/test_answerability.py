@@ -480,6 +480,11 @@ def test_what_a_question_asserts_whatever_its_form() -> None:
     from ipqa.premise import asked, negative, presupposition
 
     assert presupposition("Why does Berne protect works for 70 years?") == "Berne protect works for 70 years"
+    # A negative auxiliary is a denial the statement keeps, not a word of its subject ("doesn't the Berne Convention…").
+    taken = presupposition("Why doesn't the Berne Convention make protection depend on registration?")
+    assert taken == "not: the Berne Convention make protection depend on registration" and negative(taken)
+    assert presupposition("Under US law, why can't the government claim copyright in its works?") == "not: the government claim copyright in its works"
+    assert not negative(presupposition("Why is Berne's term fifty years?"))
     assert presupposition("Is it true that Berne protects works for 70 years?") == "Berne protects works for 70 years"
     assert (
         presupposition("Since Berne protects works for 70 years, when do they fall into the public domain?")

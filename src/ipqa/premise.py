@@ -14,7 +14,7 @@ _AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|must|may|might|sh
 _WH = r"(?:why|what|which|who|whom|whose|how|when|where)"
 
 _WHY = re.compile(
-    rf"^\s*(?:why|for what reason|how come)\s+(?:{_AUX}\s+)?(?P<rest>.+?)\??\s*$",
+    rf"^\s*(?:why|for what reason|how come)\s+(?:(?P<neg>{_AUX}n['’]t|can['’]t|cannot|won['’]t|shan['’]t)\s+|{_AUX}\s+)?(?P<rest>.+?)\??\s*$",
     re.I | re.S,
 )
 _IS_IT_TRUE = re.compile(
@@ -98,11 +98,11 @@ def _presupposition(question: str) -> str:
     q = question.strip()
     bare = _LEAD.sub("", q)
     if bare != q and (m := _WHY.match(bare)):
-        return _clean(m.group("rest"))
+        return _negated(m)
     for pattern in (_WHY, _IS_IT_TRUE, _TAG, _GIVEN, _THEN_ASK, _WHY_ZH, _GIVEN_ZH, _TAG_ZH, _THEN_ASK_ZH, _WHY_JA, _TAG_JA, _THEN_ASK_JA):
         m = pattern.match(q)
         if m:
-            rest = _clean(m.group("rest"))
+            rest = _negated(m) if pattern is _WHY else _clean(m.group("rest"))
             if pattern in (_THEN_ASK, _THEN_ASK_ZH, _THEN_ASK_JA, _GIVEN) and _WH_ANY.search(rest):
                 continue  # "What is X, and why …": the first part asks too
             if pattern is _GIVEN and not _VERBISH.search(rest):
@@ -117,6 +117,14 @@ def _presupposition(question: str) -> str:
     ):
         return _clean(q.rstrip("?"))
     return ""
+
+
+def _negated(m: re.Match[str]) -> str:
+    """A why-question's statement, its negative auxiliary kept as a denial: "Why can't the US government claim
+    copyright…?" asserts "not: the US government claim copyright…" (the subject's place is not parsed; the denial
+    is what the polarity check and the words compared need), not "can't the US government claim…"."""
+    rest = _clean(m.group("rest"))
+    return f"not: {rest}" if m.group("neg") and rest else rest
 
 
 def asked(question: str) -> str:

@@ -102,7 +102,7 @@ def _presupposition(question: str) -> str:
     for pattern in (_WHY, _IS_IT_TRUE, _TAG, _GIVEN, _THEN_ASK, _WHY_ZH, _GIVEN_ZH, _TAG_ZH, _THEN_ASK_ZH, _WHY_JA, _TAG_JA, _THEN_ASK_JA):
         m = pattern.match(q)
         if m:
-            rest = _negated(m) if pattern is _WHY else _clean(m.group("rest"))
+            rest = _negated(m)
             if pattern in (_THEN_ASK, _THEN_ASK_ZH, _THEN_ASK_JA, _GIVEN) and _WH_ANY.search(rest):
                 continue  # "What is X, and why …": the first part asks too
             if pattern is _GIVEN and not _VERBISH.search(rest):
@@ -120,11 +120,11 @@ def _presupposition(question: str) -> str:
 
 
 def _negated(m: re.Match[str]) -> str:
-    """A why-question's statement, its negative auxiliary kept as a denial: "Why can't the US government claim
-    copyright…?" asserts "not: the US government claim copyright…" (the subject's place is not parsed; the denial
-    is what the polarity check and the words compared need), not "can't the US government claim…"."""
+    """A matched statement, a why-question's negative auxiliary (group "neg", only _WHY has one) kept as a denial: "Why
+    can't the US government claim copyright…?" asserts "not: the US government claim copyright…" (the subject's place is
+    not parsed; the denial is what the polarity check and the words compared need), not "can't the US government…"."""
     rest = _clean(m.group("rest"))
-    return f"not: {rest}" if m.group("neg") and rest else rest
+    return f"not: {rest}" if m.groupdict().get("neg") and rest else rest
 
 
 def asked(question: str) -> str:

@@ -330,6 +330,65 @@ def test_a_negation_counts_in_the_clauses_about_the_statement() -> None:
     assert not negative_about("TRIPS patents last twenty years", "The term of protection shall not end before the expiration of twenty years.")
 
 
+def test_a_period_is_compared_with_periods_counted_from_the_same_event() -> None:
+    """"95 years after the author's death" is not stated by § 302(c)'s 95 years from publication: § 302(a)'s 70 years
+    after death contradicts it. A period the statement counts from nothing is compared with every period, as before."""
+    assert ("duration:year:death", "95") in values("US copyright lasts 95 years after the author's death")
+    assert ("duration:year:publication", "95") in values("a term of 95 years from the year of its first publication")
+    assert ("duration:year:performance", "50") in values("50 years computed from the end of the year in which the performance took place")
+    assert ("duration:year:filing", "20") in values("a period of twenty years counted from the filing date")
+    assert values("Why does Berne protect works for 70 years?") == {("duration:year", "70")}
+    ev = _evidence(
+        [
+            ("(a) Copyright endures for a term consisting of the life of the author and 70 years after the author's death.", 0.7),
+            ("(c) In the case of an anonymous work, the copyright endures for a term of 95 years from the year of its first publication.", 0.6),
+        ],
+        "us-17usc-title17-copyright",
+        "§ 302",
+    )
+    q = premise_contradiction("Why does US copyright last for 95 years after the author's death?", ev)
+    assert q is not None and "70 years after the author's death" in ev.text(q)
+    assert premise_contradiction("Why does US copyright last 70 years after the author's death?", ev) is None
+    assert premise_contradiction("Why does an anonymous US work get 95 years from publication?", ev) is None
+
+
+def test_a_premise_is_contradicted_by_the_other_party_or_an_option() -> None:
+    """"The employee as the author" is denied by "the employer … is considered the author" (a shared stem is no match);
+    "need a notice" by "a notice … may be placed"."""
+    from ipqa.answerability import _found, _optional, _swapped_party
+
+    hire = "In the case of a work made for hire, the employer or other person for whom the work was prepared is considered the author."
+    assert _swapped_party("US copyright law treats the employee as the author of a work made for hire", hire)
+    assert not _swapped_party("US copyright law treats the employer as the author of a work made for hire", hire)
+    assert not _found("licensee", frozenset({"licensor"})) and _found("protect", frozenset({"protection"}))
+    notice = "Whenever a work protected under this title is published, a notice of copyright may be placed on publicly distributed copies."
+    assert _optional("US works need a copyright notice to be protected", notice)
+    assert not _optional("US works may carry a copyright notice", notice)
+    assert not _optional("providers must keep documentation", "Providers shall keep documentation and may share it.")
+
+
+def test_a_negation_in_a_condition_denies_nothing() -> None:
+    """"If a joint inventor refuses to join … or cannot be found…, the application may be made by the other inventor"
+    states when the other may apply; its "cannot" describes the case, after the provision's heading too."""
+    from ipqa.answerability import negative_about
+
+    rule = (
+        "(b) Omitted Inventor.— If a joint inventor refuses to join in an application for patent or cannot be found or reached after "
+        "diligent effort, the application may be made by the other inventor on behalf of himself and the omitted inventor."
+    )
+    assert not negative_about("a joint inventor may apply even if the other inventor refuses to join", rule)
+    assert negative_about("the other inventor may apply", "The other inventor cannot make the application.")
+
+
+def test_a_statement_in_other_words_of_the_glossary_is_supported() -> None:
+    """A statement's "AI" is what a sentence says as "artificial intelligence" (a glossary row's English terms)."""
+    from ipqa.answerability import _overlap
+
+    sentence = "Artificial intelligence-related technology constitutes a fundamental technology for the development of Japan's economy."
+    assert _overlap("AI technology matters for Japan", sentence) > _overlap("robot technology matters for Japan", sentence)
+    assert _overlap("AI technology is fundamental for Japan's economy", sentence) == 1.0
+
+
 def test_premise_of_a_place() -> None:
     ev = _evidence([("The seat of the Organization shall be at Geneva.", 0.7)], "wipo-convention-1967", "Article 10")
     assert premise_contradiction("Why is WIPO seated in Vienna?", ev) is not None

@@ -18,7 +18,7 @@ from importlib import resources
 from .catalog import named_docs
 from .chunking import cn_number
 from .evidence import Evidence, Quote, concept_tests, with_list
-from .glossary import question_language
+from .glossary import english_concepts, question_language
 from .lexical import CJK_CHARS, ja_names, refs, stem, tokenize
 from .premise import asked as yes_no_statement
 from .premise import negative, presupposition
@@ -231,6 +231,16 @@ def _scaled_amount(m: re.Match[str]) -> str:
 
 
 _UNIT_KEY = {"年": "year", "个月": "month", "か月": "month", "ヶ月": "month"}
+# What a period runs from: "95 years from the year of its first publication" is no term of "95 years after the
+# author's death". A period with its event is also stated under a key of its own ("duration:year:death"), so a
+# statement's "95 years after death" is checked against the periods counted from a death (§ 302(a), 70 years), not
+# satisfied by § 302(c)'s 95 years from publication; a period without one is compared as before.
+_ANCHORS = {"death": "death", "died": "death", "publi": "publication", "creat": "creation", "makin": "making", "made": "making",
+            "fixat": "fixation", "perfo": "performance", "broad": "broadcast", "filin": "filing"}
+_ANCHOR = re.compile(
+    r"\s*(?:(?:counted|computed|calculated|reckoned)\s+)?(?:after|from|following|since|of)\s+(?:[\w'’]+\s+){0,8}?(death|died|publi\w*|creat\w*|making|made|fixat\w*|perform\w*|broadcast\w*|filing)\b",
+    re.I,
+)
 
 
 def values(text: str) -> set[tuple[str, str]]:
@@ -247,6 +257,8 @@ def _values(text: str) -> frozenset[tuple[str, str]]:
         unit = _UNIT_KEY.get(m.group(1), m.group(1).lower().rstrip("s"))
         if num is not None and num < 1000:  # "2023年" is a year, not a period
             out.add((f"duration:{unit}", f"{num:g}"))
+            if anchor := _ANCHOR.match(text, m.end()):
+                out.add((f"duration:{unit}:{_ANCHORS[anchor.group(1).lower()[:5]]}", f"{num:g}"))
     scaled = [m.span() for m in _SCALED.finditer(text)]
     for m in _SCALED.finditer(text):
         amount = _scaled_amount(m)
@@ -649,7 +661,11 @@ def judge(
             if against is not None:
                 return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (against,))
             return Judgement(REFUSED, "premise-unsupported", REFUSAL_PREMISE_UNSUPPORTED)
-        if best is not None and premise.get("polarity", 1.0) and _denies(taken) != negative_about(taken, evidence.text(best)):
+        if best is not None and premise.get("polarity", 1.0) and (
+            _denies(taken) != negative_about(taken, evidence.text(best))
+            or _swapped_party(taken, evidence.text(best))
+            or _optional(taken, evidence.text(best))
+        ):
             return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (best,))
     elif premise.get("yes_no", 0.0) and (ask := yes_no_statement(question)):
         support, best = premise_support(ask, evidence, infos)
@@ -804,7 +820,10 @@ def premise_support(taken: str, evidence: Evidence, infos: dict[str, SourceInfo]
         text = evidence.text(q)
         p = evidence.hits[q.hit_index].passage
         info = infos.get(p.doc_id)
-        context = " ".join(filter(None, [info.title if info else "", p.section, p.headings]))
+        # The document's place is part of what its sentences say: "US copyright law" is Title 17's, whose title says
+        # "United States Code".
+        place = f"{info.jurisdiction} {JURISDICTION_NAMES.get(info.jurisdiction, '')}" if info else ""
+        context = " ".join(filter(None, [info.title if info else "", place, p.section, p.headings]))
         if missing_figures(taken, text, context):
             continue
         shared = _overlap(taken, text + " " + context)
@@ -858,6 +877,10 @@ _CJK_TEXT = re.compile(f"[{CJK_CHARS}]")
 # A bound is no denial: "treatment no less favourable", "not less than fifty years", "shall not end before … twenty
 # years" state what is granted.
 _BOUND = re.compile(r"\b(?:no|not)\s+(?:less|fewer|later|earlier|sooner|more|longer|shorter)\b|\bnot\s+(?:end|expire|terminate|lapse)\s+before\b", re.I)
+# A condition's negation describes the case a rule covers, not a denial of the rule: "If a joint inventor refuses to join
+# … or cannot be found…, the application may be made by the other inventor" does not deny that the other may apply.
+# (After a heading: "(b) Omitted Inventor.— If a joint inventor…".)
+_CONDITION = re.compile(r"^\s*(?:[^.]{0,80}\.[—–]\s*)?(?:if|where|when|whenever|unless|in (?:the )?(?:case|event))\b", re.I)
 _PRONOUNS = set("it its they them their this that these those he him his she her we us our".split())
 
 
@@ -878,7 +901,7 @@ def negative_about(statement: str, sentence: str) -> bool:
     def about(i: int) -> bool:
         return len(found[i]) > most / 2 or bool(found[i] - set().union(*(f for j, f in enumerate(found) if j != i)))
 
-    return any(negative(c) for i, c in enumerate(clauses) if most == 0 or about(i))
+    return any(negative(c) for i, c in enumerate(clauses) if (most == 0 or about(i)) and not _CONDITION.match(c))
 
 
 def _denies(text: str) -> bool:
@@ -891,7 +914,36 @@ def _terms(statement: str) -> set[str]:
 
 
 def _found(term: str, words: frozenset[str]) -> bool:
-    return term in words or any(len(term) >= 4 and len(w) >= 4 and (w.startswith(term[:5]) or term.startswith(w[:5])) for w in words)
+    return term in words or any(
+        len(term) >= 4 and len(w) >= 4 and (w.startswith(term[:5]) or term.startswith(w[:5])) and not _other_party(term, w) for w in words
+    )
+
+
+_DUTY = re.compile(r"\b(?:must|needs?|needed|required?|requires|have to|has to|obliged|obligatory|mandatory)\b", re.I)
+_MAY = re.compile(r"\bmay\b", re.I)
+
+
+def _optional(statement: str, sentence: str) -> bool:
+    """Whether a sentence makes optional what a statement says is required: "US works need a copyright notice"
+    against "a notice of copyright … may be placed on publicly distributed copies"."""
+    return bool(_DUTY.search(statement) and _MAY.search(sentence) and not _DUTY.search(sentence) and not re.search(r"\bshall\b", sentence, re.I))
+
+
+# The two parties of a relation share a stem: "employee" is no "employer", nor "licensee" a "licensor".
+_PARTY = re.compile(r"(?:ee|er|or)$")
+
+
+def _swapped_party(statement: str, sentence: str) -> bool:
+    """Whether a sentence names the other party where a statement names one ("the employee as the author" against "the
+    employer … is considered the author"), and never the statement's."""
+    said = _tokens(sentence)
+    return any(t not in said and any(_other_party(t, w) for w in said) for t in _terms(statement))
+
+
+def _other_party(a: str, b: str) -> bool:
+    """Whether two words name the opposite parties of one relation (employee / employer, assignor / assignee)."""
+    x, y = _PARTY.search(a), _PARTY.search(b)
+    return bool(x and y and a[: x.start()] == b[: y.start()] and x.group() != y.group() and "ee" in (x.group(), y.group()))
 
 
 def concept_overlap(statement: str, text: str) -> float:
@@ -909,12 +961,15 @@ _LATIN = re.compile(r"[A-Za-z][A-Za-z0-9-]+")
 
 
 def _overlap(statement: str, text: str) -> float:
-    """Share of a statement's content terms found in a text (light morphology, no stemmer to load)."""
+    """Share of a statement's content terms found in a text (light morphology, no stemmer to load); the words of a
+    glossary concept count as found when the text states it by another of its English terms ("AI" as "artificial
+    intelligence", "registration" as "register")."""
     terms = _terms(statement)
     if not terms:
         return 1.0
     found = _tokens(text)
-    return sum(1 for t in terms if _found(t, found)) / len(terms)
+    said = {t for words, pattern in english_concepts(statement) if pattern.search(text) for t in tokenize(words)}
+    return sum(1 for t in terms if t in said or _found(t, found)) / len(terms)
 
 
 # Defaults; the fitted values (eval/train.jsonl) are in data/answerability.json under "premise".

@@ -151,6 +151,18 @@ def alternatives(question: str, named_languages: frozenset[str] = frozenset(), s
     ]
 
 
+@lru_cache(maxsize=4096)
+def english_concepts(statement: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The concepts an English statement names by one of the several English terms of their row, each as (the words
+    that named it, the pattern of all its English terms): a sentence saying "artificial intelligence" or "making
+    available" states a statement's "AI" or "communication to the public" in other words."""
+    return tuple(
+        (" ".join(named), pattern)
+        for concept, (pattern, _) in zip(concepts(), _matchers())
+        if pattern is not None and len(concept.terms["en"]) > 1 and (named := [m.group() for m in pattern.finditer(statement)])
+    )
+
+
 def concept_units(question: str) -> list[tuple[str, tuple[str, ...]]]:
     """An English question's glossary concepts, each as (the English words that named it, its Japanese and Chinese
     terms): what a Japanese or Chinese sentence can state of the question in its own words."""

@@ -380,6 +380,19 @@ def test_a_negation_in_a_condition_denies_nothing() -> None:
     assert negative_about("the other inventor may apply", "The other inventor cannot make the application.")
 
 
+def test_otherwise_than_says_who_is_not_meant() -> None:
+    """Title 17 § 304(a)(1)(C)(ii)'s "a corporate body (otherwise than as assignee or licensee of the individual author)"
+    denies that the licensee is meant: it is no support for "US copyright law treats the licensee as the author"."""
+    from ipqa.answerability import negative_about
+
+    item = (
+        "(ii) any work copyrighted by a corporate body (otherwise than as assignee or licensee of the individual author) or by an "
+        "employer for whom such work is made for hire,"
+    )
+    assert negative_about("US copyright law treats the licensee as the author of a licensed work", item)
+    assert not negative_about("a corporate body may hold the copyright in a work made for hire", "any work copyrighted by a corporate body or by an employer for whom such work is made for hire")
+
+
 def test_a_statement_in_other_words_of_the_glossary_is_supported() -> None:
     """A statement's "AI" is what a sentence says as "artificial intelligence" (a glossary row's English terms)."""
     from ipqa.answerability import _overlap

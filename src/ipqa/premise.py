@@ -147,8 +147,9 @@ def statement(question: str) -> str:
     return presupposition(question) or asked(question)
 
 
+# "otherwise than as assignee or licensee" says who is not meant (Title 17 § 304(a)(1)(C)(ii)).
 _NEGATIVE = re.compile(
-    r"\b(?:not|no|never|cannot|neither|nor|none|without|exempt(?:ed|s)?|free from|n't)\b|n't\b|不|没有|无需|无须|未|免于|不得|不必|ない|ません|ず(?:に|、|。)|不要|除外",
+    r"\b(?:not|no|never|cannot|neither|nor|none|without|exempt(?:ed|s)?|free from|otherwise than|n't)\b|n't\b|不|没有|无需|无须|未|免于|不得|不必|ない|ません|ず(?:に|、|。)|不要|除外",
     re.I,
 )
 

@@ -50,6 +50,30 @@ def test_markdown_offsets_match_the_file() -> None:
     assert doc.text[i : i + 15] == "### Article  13"
 
 
+def test_markdown_inline_tags_are_markup_not_text() -> None:
+    """TRIPS sets its footnotes inline ("…industrial application.<sup> 1)  For the purpose of this Article…</sup>"): the
+    tags are blanked in place, so Article 27(1)'s sentence ends where the treaty's does and the footnote is a sentence
+    of its own; offsets still match the file, and text that merely holds "<" is untouched."""
+    from ipqa.sentences import sentence_spans
+
+    path = shared_doc("wto-trips-agreement.md")
+    doc, raw = load(path), path.read_text(encoding="utf-8")
+    assert "<sup>" in raw and "<sup" not in doc.text and "</sup>" not in doc.text and len(doc.text) == len(raw)
+    at = doc.text.find("are capable of industrial application.")
+    region = doc.text[at - 400 : at + 400]
+    sentences = [region[s:e] for s, e in sentence_spans(region)]
+    assert any(t.endswith("are capable of industrial application.") for t in sentences)
+    assert any(t.startswith("1)  For the purpose of this Article") for t in sentences)
+
+
+def test_markdown_keeps_angle_brackets_that_are_no_tags(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text("# Note\n\nA fine of <b>no more</b> than 5 <em>per</em> cent where x < y and <<page 3>> marks a page.\n", encoding="utf-8")
+    text = load(path).text
+    assert "x < y" in text and "<<page 3>>" in text and "<b>" not in text and "</em>" not in text
+    assert text.index("no more") == path.read_text(encoding="utf-8").index("no more")
+
+
 @pytest.mark.parametrize(
     ("name", "reason"),
     [

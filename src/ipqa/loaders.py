@@ -141,7 +141,7 @@ def _load_plain(path: Path, text: str, kind: str, warnings: tuple[str, ...]) -> 
         raise DocumentError(str(path), "binary file, not text (too many control characters)")
     if kind == "markdown":
         # Blank out comments (provenance notes) but keep every offset in place.
-        text = _blank_comments(text)
+        text = _blank_inline_tags(_blank_comments(text))
         headings = tuple(
             Heading(m.start(), len(m.group(1)), title) for m in _MD_HEADING.finditer(text) if (title := m.group(2).rstrip(" \t#").strip())
         )
@@ -160,6 +160,17 @@ def _blank_comments(text: str) -> str:
         pos = end
     parts.append(text[pos:])
     return "".join(parts)
+
+
+# Inline HTML that Markdown passes through is markup, not text: a reader of the rendered page sees no "<sup>" (the WTO's
+# TRIPS text as Markdown sets each footnote inline as "<sup> 1) For the purpose of this Article, …</sup>", and answers
+# quoted the tags). Only these inline formatting tags are blanked: "<" in running text ("<<page 3>>", "x < y") stays.
+_INLINE_TAG = re.compile(r"</?(?:sup|sub|span|small|b|i|u|em|strong|abbr|br)\b[^<>\n]{0,200}/?>", re.I)
+
+
+def _blank_inline_tags(text: str) -> str:
+    """Blank out inline HTML tags (not their content), keeping every offset in place."""
+    return _INLINE_TAG.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _control_ratio(text: str) -> float:

@@ -365,6 +365,9 @@ def test_a_premise_is_contradicted_by_the_other_party_or_an_option() -> None:
     assert _optional("US works need a copyright notice to be protected", notice)
     assert not _optional("US works may carry a copyright notice", notice)
     assert not _optional("providers must keep documentation", "Providers shall keep documentation and may share it.")
+    # "needs" as a noun states no duty.
+    assert not _optional("the AI Act addresses the specific needs of SMEs", "Member States may take into account the interests of SMEs.")
+    assert _optional("SMEs need a licence", "Member States may take into account the interests of SMEs.")
 
 
 def test_a_negation_in_a_condition_denies_nothing() -> None:

@@ -919,7 +919,11 @@ def _found(term: str, words: frozenset[str]) -> bool:
     )
 
 
-_DUTY = re.compile(r"\b(?:must|needs?|needed|required?|requires|have to|has to|obliged|obligatory|mandatory)\b", re.I)
+# "need" as a verb: "the special needs of persons with disabilities" (a noun, after a determiner or before "of") is no duty.
+_NOUN_BEFORE = "".join(f"(?<!\\b{w} )" for w in ("the", "their", "its", "his", "her", "our", "your", "special", "specific", "particular", "basic"))
+_DUTY = re.compile(
+    rf"\b(?:must|{_NOUN_BEFORE}need(?:s|ed)?(?!\s+of\b)|required?|requires|have to|has to|obliged|obligatory|mandatory)\b", re.I
+)
 _MAY = re.compile(r"\bmay\b", re.I)
 
 

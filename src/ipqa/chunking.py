@@ -125,9 +125,9 @@ _BARE_SECTION = re.compile(r"SECTION\s+\d+")
 
 
 def _plain_title(title: str) -> str:
-    """A container's title without a footnote ("…BORDER MEASURES<sup> 1) Where a Member…") or a leading dash ("— DURATION
-    OF COPYRIGHT"); '' for what is no title (a repealed section's note, "[§ 601. Repealed…]")."""
-    title = re.split(r"<sup>", title, maxsplit=1)[0].strip().lstrip("—–-:. ").strip()
+    """A container's title without a leading dash ("— DURATION OF COPYRIGHT"); '' for what is no title (a repealed
+    section's note, "[§ 601. Repealed…]"). (A footnote set in a Markdown heading is left out by the loader.)"""
+    title = title.strip().lstrip("—–-:. ").strip()
     return "" if title.startswith(("[", "§")) else title[:120]
 
 

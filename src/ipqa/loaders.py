@@ -141,10 +141,9 @@ def _load_plain(path: Path, text: str, kind: str, warnings: tuple[str, ...]) -> 
         raise DocumentError(str(path), "binary file, not text (too many control characters)")
     if kind == "markdown":
         # Blank out comments (provenance notes) but keep every offset in place.
-        text = _blank_inline_tags(_blank_comments(text))
-        headings = tuple(
-            Heading(m.start(), len(m.group(1)), title) for m in _MD_HEADING.finditer(text) if (title := m.group(2).rstrip(" \t#").strip())
-        )
+        text = _blank_comments(text)
+        headings = tuple(Heading(m.start(), len(m.group(1)), title) for m in _MD_HEADING.finditer(text) if (title := _md_title(m.group(2))))
+        text = _blank_inline_tags(text)
     else:
         headings = tuple(_text_headings(text))
     return Document(str(path), text, kind, headings=headings, warnings=warnings)
@@ -166,6 +165,11 @@ def _blank_comments(text: str) -> str:
 # TRIPS text as Markdown sets each footnote inline as "<sup> 1) For the purpose of this Article, …</sup>", and answers
 # quoted the tags). Only these inline formatting tags are blanked: "<" in running text ("<<page 3>>", "x < y") stays.
 _INLINE_TAG = re.compile(r"</?(?:sup|sub|span|small|b|i|u|em|strong|abbr|br)\b[^<>\n]{0,200}/?>", re.I)
+
+
+def _md_title(line: str) -> str:
+    """A Markdown heading's title: up to a footnote set in it ("…BORDER MEASURES<sup> 1) Where a Member…"), untagged."""
+    return _INLINE_TAG.sub("", re.split(r"<sup\b", line, maxsplit=1, flags=re.I)[0]).rstrip(" \t#").strip()
 
 
 def _blank_inline_tags(text: str) -> str:

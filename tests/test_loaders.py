@@ -1,5 +1,6 @@
 """Loaders on real files and on broken ones: each failure names the file and the reason."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,37 @@ def test_pdf_keeps_pages_and_drops_line_numbers() -> None:
     assert len(doc.page_starts) == 144
     at = doc.text.find("Obligations for providers of general-purpose AI models\nArticle 53")
     assert at > 0 and doc.page_at(at) == 84
+
+
+def test_pdf_drops_running_heads_whatever_their_page_numbers_and_sides() -> None:
+    """The Official Journal alternates its running head and folio on facing pages ("EN OJ L, 12.7.2024" / "OJ L,
+    12.7.2024 EN", "62/144 ELI: …" / "ELI: … 63/144"), and a court filing numbers its header ("… Page 3 of 32"): no
+    such line is text, so a sentence running over a page break is quoted without them."""
+    act = load(shared_doc("eu-ai-act-2024-1689.pdf"))
+    assert len(act.page_starts) == 144
+    lines = {line.strip() for line in act.text.splitlines()}
+    assert not {"EN OJ L, 12.7.2024", "OJ L, 12.7.2024 EN"} & lines
+    assert not any(re.fullmatch(r"(\d+/144 )?ELI: http://data\.europa\.eu/eli/reg/2024/1689/oj( \d+/144)?", line) for line in lines)
+    at = act.text.find("and the frequency with which they have to be carried out;")
+    assert at > 0 and re.match(r"\s*\(e\) technical specifications", act.text[at + 57 :])
+    assert "(OJ L, 2024/1689, 12.7.2024, ELI: http://data.europa.eu/eli/reg/" in act.text  # a citation in the text stays
+    order = load(shared_doc("us-ndcal-bartz-v-anthropic-2025-fair-use-order.pdf"))
+    assert len(order.page_starts) == 32 and "Case 3:24-cv-05417-WHA" not in order.text
+
+
+def test_pdf_keeps_a_heading_that_opens_some_pages() -> None:
+    """Only lines at the top or bottom of most pages count as furniture by their words alone: "Article N" on most
+    pages, but heading only two of them, is text; the folio alternating sides is not."""
+    from ipqa.loaders import _strip_page_furniture
+
+    words = "alpha beta gamma delta epsilon".split()
+    bodies = [[f"The {w} rule, {c}." for c in "abcdef"] for w in words]
+    pages = [
+        "\n".join([f"Article {n}", *body, f"OJ L {n}/5"] if n < 3 else [*body[:3], f"Article {n}", *body[3:], f"{n}/5 OJ L"])
+        for n, body in enumerate(bodies, 1)
+    ]
+    kept = [page.splitlines() for page in _strip_page_furniture(pages)]
+    assert kept[0] == ["Article 1", *bodies[0]] and kept[4] == [*bodies[4][:3], "Article 5", *bodies[4][3:]]
 
 
 def test_markdown_offsets_match_the_file() -> None:

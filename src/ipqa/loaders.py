@@ -330,15 +330,30 @@ def _load_pdf(path: Path, data: bytes) -> Document:
 
 
 def _strip_page_furniture(pages: list[str]) -> list[str]:
-    """Drop court-paper line numbers and header/footer lines repeated on most pages."""
+    """Drop court-paper line numbers and header/footer lines repeated on most pages: the same line, or the same words
+    whatever their numbers and order as lines at the top or bottom of most pages (a page number, or a running head
+    alternating sides on facing pages, and set above the footnotes of a page that has some: the Official Journal's "EN OJ L, 12.7.2024" / "OJ L, 12.7.2024 EN" and "62/144 ELI: …" / "ELI: …
+    63/144", a court filing's "Case 3:24-cv-05417-WHA Document 231 Filed 06/23/25 Page 3 of 32")."""
     split = [p.replace("\r", "").split("\n") for p in pages]
     counts: dict[str, int] = {}
     for lines in split:
-        for line in {ln.strip() for ln in lines[:40] + lines[-5:]}:
+        edges = {_furniture_key(ln) for ln in lines[:FURNITURE_EDGE] + lines[-FURNITURE_EDGE:]}
+        for line in {ln.strip() for ln in lines[:40] + lines[-5:]} | edges:
             counts[line] = counts.get(line, 0) + 1
     repeated = {ln for ln, c in counts.items() if ln and len(pages) >= 4 and c >= 0.6 * len(pages) and not ln.isdigit()}
     out = []
     for lines in split:
-        kept = [ln for ln in lines if not re.fullmatch(r"\s*\d{1,2}\s*", ln) and ln.strip() not in repeated]
+        kept = [
+            ln for ln in lines if not re.fullmatch(r"\s*\d{1,2}\s*", ln) and ln.strip() not in repeated and _furniture_key(ln) not in repeated
+        ]
         out.append("\n".join(kept).strip("\n"))
     return out
+
+
+FURNITURE_EDGE = 3  # lines at a page's top and bottom counted by their words alone ("Article 16" heads a few pages)
+
+
+def _furniture_key(line: str) -> str:
+    """A line's words in order of spelling, its numbers as "#" (a key no line of text equals: it starts with "\0")."""
+    words = re.sub(r"\d+", "#", line).split()
+    return "\0" + " ".join(sorted(words)) if any(re.search(r"[^\W\d_]", w) for w in words) else ""

@@ -255,6 +255,8 @@ DEFINITION_PRIOR = 0.1
 # And when the question asks what the term means (train: the same gold quoted with 0.1, 0.25 and 0.4; citation
 # precision 0.325, 0.326, 0.330): "…知的財産をどのように定義していますか" quotes Article 2, not the supplementary provisions.
 ASKED_DEFINITION_PRIOR = 0.4
+# A question asking what someone must do: a definition of its words is no answer, and gets no prior.
+_ASKS_DUTY = re.compile(r"\b(?:must|have to|has to|obliged|obligations?|duty|duties)\b|義務|しなければ|义务|必须|应当", re.I)
 # A question asking what a term means ("…をどのように定義していますか", "How is a phonogram defined…?").
 ASKS_DEFINITION = re.compile(
     r"定義|とは[、，]?(?:何|なん|どのような|どういう)|の意味|是指|含义|定义|\bdefin(?:e|es|ed|ition|itions)\b|\bwhat (?:is|are) meant by\b|\bmeaning of\b|"
@@ -454,6 +456,7 @@ def gather(
     asks_exception = bool(_ASKS_EXCEPTION.search(question))
     asks_rule = bool(_ASKS_RULE.search(question))
     asks_definition = bool(ASKS_DEFINITION.search(question))
+    asks_duty = bool(_ASKS_DUTY.search(question))
     asks_reason = bool(_ASKS_REASON.search(question)) or any(r.startswith("rec:") for r in wanted)
     found: list[tuple[int, int, int, set[str]]] = []
     seen: set[tuple[str, str]] = set()
@@ -505,7 +508,7 @@ def gather(
             front[i] = _front_matter(hits[i].passage, infos.get(p.doc_id), store)
         prior = 0.12 / (1 + i) + (0.25 if section_refs(p.section) & wanted else 0.0)
         term = item_term(p.text, s, e)
-        if defines(p.text[s:e], asked) or term and (term in question or set(tokenize(term)) <= asked):
+        if (defines(p.text[s:e], asked) or term and (term in question or set(tokenize(term)) <= asked)) and (asks_definition or not asks_duty):
             prior += ASKED_DEFINITION_PRIOR if asks_definition else DEFINITION_PRIOR
         exception = not asks_exception and bool(_EXCEPTION.match(p.text[s:e]))
         prior += GENERAL_RULE_PRIOR if asks_rule and _STATES_RULE.search(p.text[s:e]) else 0.0

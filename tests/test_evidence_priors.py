@@ -239,6 +239,27 @@ def _gathered(question: str, text: str, section: str = "Article 50") -> dict[str
     return {ev.text(q): q for q in ev.quotes}
 
 
+@pytest.mark.parametrize(
+    ("question", "prior"),
+    [
+        ("What must deployers of a deep fake do?", 0.0),
+        ("What obligations apply to a deep fake?", 0.0),
+        ("ディープフェイクの利用者は何をしなければなりませんか。deep fake", 0.0),
+        ("Which images count as a deep fake?", E.DEFINITION_PRIOR),
+        ("How does the Regulation define a deep fake, and what must deployers do?", E.ASKED_DEFINITION_PRIOR),
+    ],
+)
+def test_a_question_on_what_someone_must_do_gives_a_definition_no_prior(question: str, prior: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a deep fake is answers no question on what its deployers must do: the definition of the question's term
+    then scores by its words alone, unless the question also asks for the definition."""
+    definition = "(60) ‘deep fake’ means AI-generated image, audio or video content that resembles existing persons."
+    text = f"{definition}\n\nThe Office shall publish guidelines every year."
+    with_priors = _gathered(question, text, section="Article 3")[definition].lexical
+    monkeypatch.setattr(E, "DEFINITION_PRIOR", 0.0)
+    monkeypatch.setattr(E, "ASKED_DEFINITION_PRIOR", 0.0)
+    assert with_priors - _gathered(question, text, section="Article 3")[definition].lexical == pytest.approx(prior)
+
+
 def test_a_rule_scores_by_the_words_of_the_exception_that_refers_back_to_it() -> None:
     rule = "1. Providers shall ensure that persons are informed that they are interacting with a machine."
     exception = "This obligation shall not apply to chatbots authorised by law to detect criminal offences."

@@ -58,6 +58,21 @@ def test_a_year_opening_a_line_or_a_month_abbreviation_ends_no_sentence_a_number
     assert got[-2:] == ["12. Member States shall lay down rules.", "101a. Inserted later."]
 
 
+def test_a_page_break_inside_a_sentence_ends_none_a_blank_line_after_one_or_before_an_item_does() -> None:
+    # The Bartz order's pages 19-20 (the loader joins pages by a blank line; the court paper's line numbers leave " ").
+    text = (
+        "There is no \ndecision holding or requiring that pirating a book that could have been bought at a bookstore \n\n \n"
+        "was reasonably necessary to writing a book review, conducting research on facts in the book, \nor creating an LLM.  "
+        "Such piracy is infringing.\n\nthe next paragraph opens in lower case after a full stop.\n\n"
+        "Members may exclude from patentability methods for the treatment of humans or animals; and \n\n"
+        "b) plants and animals other than micro-organisms;"
+    )
+    got = [text[s:e] for s, e in sentence_spans(text)]
+    assert got[0].startswith("There is no \ndecision") and got[0].endswith("or creating an LLM.")
+    assert "the next paragraph opens in lower case after a full stop." in got
+    assert got[-2:] == ["Members may exclude from patentability methods for the treatment of humans or animals; and", "b) plants and animals other than micro-organisms;"]
+
+
 def test_follow_ups_carry_the_previous_question_only_when_they_refer_back() -> None:
     history = [("What does the commentary say about Japan and WIPO?", "…")]
     assert contextual_query("What about piracy?", history).startswith("What does the commentary say")

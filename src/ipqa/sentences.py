@@ -41,6 +41,10 @@ _HEADING_LINE = re.compile(
 # mid-sentence (on a lower-case word or a comma) continues that sentence: the layout wrapped it, no provision starts.
 _WRAPPED_REFERENCE = re.compile(r"[ \t]*(?:Article|§)[ \t]*\d[\w()\-]*(?:[.,;:][ \t]*$|,?[ \t]+[a-z])")
 _OPEN_LINE_END = re.compile(r"[a-z,]$")
+# A page break (the blank line a PDF's pages are joined by, with what was left of its line numbers) inside a sentence:
+# the line above stopped mid-sentence, on a lower-case word or a comma, and the line below goes on in lower case
+# ("…could have been bought at a bookstore \n\n \nwas reasonably necessary…"). A list item ("b) plants…") still starts one.
+_PAGE_BREAK_INSIDE = re.compile(r"(?<=[a-z,])[ \t]*\n(?:[ \t]*\n)+(?=[ \t]*[a-z])")
 # A line of capitals alone ("ENTRY INTO FORCE", "B. THE COPIES USED TO BUILD A CENTRAL LIBRARY.") is a heading: the
 # sentence below it starts after it (else it would be quoted with its heading, or dropped with it as a title).
 _CAPITALS_LINE = re.compile(r"[ \t]*(?:[A-Z0-9]{1,4}\.[ \t]+)?[A-Z][A-Z’'\-]+(?:[ \t]+[A-Z’'\-]+)+\.?[ \t]*")
@@ -61,10 +65,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if not _ABBREV.search(text[max(0, m.start() - 12) : m.start()]):
             cuts.add(m.end())
     cuts.update(cjk_sentence_ends(text))
+    inside = {i for m in _PAGE_BREAK_INSIDE.finditer(text) for i in range(m.start(), m.end())}  # the breaks' characters
     pos, previous = 0, ""
     for line in text.split("\n"):
         wrapped = _WRAPPED_REFERENCE.match(line) is not None and _OPEN_LINE_END.search(previous.rstrip()) is not None
-        if pos and (not line.strip() or _LINE_START.match(line)) and not wrapped:
+        if pos and (not line.strip() and pos not in inside or _LINE_START.match(line)) and not wrapped:
             cuts.add(pos)  # a blank line, or one that starts an item, a heading or a provision
         if _HEADING_LINE.fullmatch(line) or _CAPITALS_LINE.fullmatch(line):
             cuts.add(pos + len(line))

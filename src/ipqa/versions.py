@@ -21,14 +21,14 @@ EMBED_TEXT = "1"
 # ingest backfills them) and never re-chunks or re-embeds passages. Bump when the candidates or the encoded text change
 # (sentences.sentence_spans, evidence's title/heading filters, EMBED_CHARS): keys that no longer match are only
 # encoded at query time, a few per question, so a stale set costs quality and latency, not correctness.
-SENTENCES = "10"  # 2: complete() follows a CJK sentence over several passages (8c2ace6): other candidates; 3: a footnote
+SENTENCES = "11"  # 2: complete() follows a CJK sentence over several passages (8c2ace6): other candidates; 3: a footnote
 # marker after a full stop ends the sentence (sentences._FOOTNOTE_END); 4: a PDF line wrapped before "Article 12 have…"
 # does not end one, and a line of capitals (a heading) ends before the sentence below it; 5: a full stop before a page
 # marker ("<<page 10>>") ends one; 6: a Chinese list item ("（一）") at a line's start starts a piece of its own; 7: a
 # line opening with a year ("August\n2025. Given…") continues the sentence (a list marker has at most three digits); 8: a
 # month's abbreviation ("Oct. 19, 1976") ends no sentence; 9: a short sentence ending in a dash ("…shall include—") is no
 # title (evidence._CLOSED_END); 10: complete() joins passages across the whitespace the chunker dropped between them
-# (CHUNKER 4)
+# (CHUNKER 4); 11: a PDF page break inside a sentence (between a lower-case word or comma and a lower-case line) ends none
 
 
 def pipeline() -> str:

@@ -196,6 +196,40 @@ def test_a_statutes_front_matter_scores_lower_than_its_provisions(xland: Assista
     assert without.adjust == 0.0 and without.score - description.score == pytest.approx(penalty)
 
 
+DECREE = """# Interim Measures of Yland
+
+## Current location
+
+Home > Text
+
+## Decree No. 15
+
+The Interim Measures of Yland were adopted by the Office and are hereby promulgated, effective from 15 August 2023.
+
+## Article 1
+
+These measures are formulated to promote the healthy development of generative services in Yland.
+
+## Article 2
+
+These measures apply to generative services offered to the public in Yland.
+"""
+
+
+def test_every_passage_before_the_first_provision_is_front_matter(tmp_path: Path) -> None:
+    """A web page's breadcrumb, title block and promulgation decree come before Article 1 in passages of their own: all
+    of them are front matter, not only the first (the CAC's page of China's measures had its title block quoted)."""
+    catalog = '[[source]]\nid = "yy-measures"\nfile = "yy-measures.md"\ntitle = "Interim Measures of Yland"\njurisdiction = "YY"\nkind = "regulation"\n'
+    store = catalogued_index(tmp_path, {"yy-measures.md": DECREE}, catalog).store
+    infos = {r.doc_id: r.info for r in store.docs()}
+    passages = store.doc_passages("yy-measures")
+    assert [p.section for p in passages][-2:] == ["Article 1", "Article 2"] and len(passages) >= 4
+    ev = gather("Which services do the interim measures of Yland apply to?", [Hit(p, 1.0) for p in passages], infos, embedder=None, store=store)
+    adjust = {ev.text(q)[:20]: q.adjust for q in ev.quotes}
+    assert adjust["The Interim Measures"] == pytest.approx(-E.FRONT_MATTER_PENALTY), adjust
+    assert adjust["These measures are f"] == 0.0 and adjust["These measures apply"] == 0.0, adjust
+
+
 # -- issue #10's example over the whole shared corpus -------------------------------------------------------------------
 
 

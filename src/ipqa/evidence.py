@@ -636,11 +636,23 @@ def defines(sentence: str, asked: set[str]) -> bool:
 
 
 def _front_matter(p: Passage, info: SourceInfo | None, store: Store | None) -> bool:
-    """Whether a retrieved passage is a statute's, regulation's or treaty's front matter: its first passage, not
-    labelled as an article or section."""
-    if store is None or info is None or info.kind not in _LEGISLATION or _PROVISION.match(p.section):
+    """Whether a retrieved passage is a statute's, regulation's or treaty's front matter: one of its first
+    MAX_FRONT_PASSAGES passages with no passage labelled as an article or section before it (a web page's title block
+    and promulgation decree: "生成式人工智能服务管理暂行办法 / 2023年07月13日 来源：中国网信网 / 国家互联网信息办公室…令")."""
+    if store is None or info is None or info.kind not in _LEGISLATION:
         return False
-    return store.adjacent(p.passage_id, -1) is None
+    for _ in range(MAX_FRONT_PASSAGES):
+        if _PROVISION.match(p.section) or _BODY.match(p.section):
+            return False
+        before = store.adjacent(p.passage_id, -1)
+        if before is None:
+            return True
+        p = before
+    return False
+
+
+MAX_FRONT_PASSAGES = 4
+_BODY = re.compile(r"(?:Recital|Annex)\s*[0-9IVXLC]")  # a regulation's recitals and annexes are no front matter either
 
 
 # Sentences with no stored vector (crossing two passages, or an index made before sentence vectors were stored)

@@ -25,15 +25,18 @@ def test_html_drops_page_furniture_marked_by_role_class_or_id(tmp_path: Path) ->
         '<html><body><div class="header"><a>设为首页</a></div><div class="top-nav"><h3><a>首 页</a></h3></div>'
         '<ul id="main_menu"><li>Home</li></ul><div role="navigation">Skip to</div>'
         '<div class="article-body"><h2>第一章 总 则</h2><p>第一条 为了促进生成式人工智能健康发展，制定本办法。</p></div>'
-        '<div class="right-nav"><h6>微信</h6></div><div class="navigator">kept: not a furniture word</div></body></html>',
+        '<div class="right-nav"><h6>微信</h6></div><div class="navigator">kept: not a furniture word</div>'
+        '<div class="current-path"><p>当前位置：<a href="/">首页</a></p></div><a id="print" href="javascript:window.print()">【打印】</a>'
+        '<a class="btnCheck">【纠错】</a><p><a href="https://www.cac.gov.cn/">kept: a link</a></p></body></html>',
         encoding="utf-8",
     )
     doc = load(page)
-    assert doc.text == "第一章 总 则\n第一条 为了促进生成式人工智能健康发展，制定本办法。\nkept: not a furniture word"
+    assert doc.text == "第一章 总 则\n第一条 为了促进生成式人工智能健康发展，制定本办法。\nkept: not a furniture word\nkept: a link"
     # The CAC's own page: the articles stay, its navigation labels do not.
     measures = load(shared_doc("cn-genai-interim-measures-2023-zh.html")).text
     assert "第二十四条 本办法自2023年8月15日起施行。" in measures
     assert "设为首页" not in measures and "学习强国" not in measures and "\n首 页\n" not in measures
+    assert "当前位置" not in measures and "【打印】" not in measures and "【纠错】" not in measures
 
 def test_pdf_keeps_pages_and_drops_line_numbers() -> None:
     doc = load(shared_doc("eu-ai-act-2024-1689.pdf"))

@@ -24,9 +24,12 @@ _BLOCK_TAGS = {
 # Page furniture marked by ARIA role or by class/id rather than by <nav>/<header>/<footer> (the CAC's page of China's
 # Generative AI Measures: <div class="top-nav">, <div class="header">, <div class="right-nav">): its link labels
 # ("首 页", "微信") became one-line passages that BM25 ranked above the articles for any question naming the measures.
-# A class or id counts when one of its words (split at - and _) is one of these.
+# A class or id counts when one of its words (split at - and _ and before a capital: "btnCheck") is one of these: the
+# same page's breadcrumb ("current-path": "当前位置：首页>正文") and buttons ("【打印】【纠错】") were its first passages.
 _FURNITURE_ROLES = {"navigation", "banner", "contentinfo", "search"}
-_FURNITURE_WORDS = {"nav", "navbar", "menu", "header", "footer", "breadcrumb", "breadcrumbs", "sidebar", "toolbar", "share"}
+_FURNITURE_WORDS = {
+    "nav", "navbar", "menu", "header", "footer", "breadcrumb", "breadcrumbs", "sidebar", "toolbar", "share", "path", "print", "btn", "button",
+}
 # EUR-Lex marks structure with classes rather than <h*> tags.
 _CLASS_LEVELS = {"oj-doc-ti": 1, "oj-ti-section-1": 2, "oj-ti-grseq-1": 2, "oj-ti-art": 3, "oj-ti-section-2": 3, "oj-sti-art": 4}
 # The heading's text is taken to the line end and trimmed in Python: a lazy `(.+?)[ \t#]*$` backtracks
@@ -271,11 +274,16 @@ def _load_html(path: Path, html: str, warnings: tuple[str, ...]) -> Document:
 
 
 def _furniture(tag: Tag) -> bool:
-    """Navigation, a banner, a footer or share buttons, by ARIA role or by a word of a class or id."""
+    """Navigation, a banner, a footer or share buttons, by ARIA role or by a word of a class or id; a link that runs a
+    script (a page's "【打印】" print button, "javascript:window.print()")."""
     if tag.get("role") in _FURNITURE_ROLES:
         return True
+    if tag.name == "a" and str(tag.get("href") or "").strip().lower().startswith("javascript:"):
+        return True
     names = [*tag.get_attribute_list("class"), tag.get("id") or ""]
-    return any(word in _FURNITURE_WORDS for name in names if isinstance(name, str) for word in re.split(r"[-_]", name.lower()))
+    return any(
+        word.lower() in _FURNITURE_WORDS for name in names if isinstance(name, str) for word in re.split(r"[-_]|(?<=[a-z])(?=[A-Z])", name)
+    )
 
 
 def _heading_level(tag: Tag) -> int:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 
 # loaders.py and the loader modules it calls: the extracted text, headings, pages of a file.
-LOADERS = "6"  # 2: law XML (lawxml.py); 3: HTML page furniture marked by role, class or id is dropped; 4: Markdown
+LOADERS = "7"  # 2: law XML (lawxml.py); 3: HTML page furniture marked by role, class or id is dropped; 4: Markdown
 # inline tags ("<sup>") blanked; 5: a footnote set in a Markdown heading is no part of its title (at 4 it was); 6: a PDF's
-# running heads and folios are dropped whatever their page numbers and sides
+# running heads and folios are dropped whatever their page numbers and sides; 7: HTML links that run a script, and
+# classes or ids naming a path, print or button, are furniture
 # chunking.py: passage boundaries, section labels, the passage meta (sub-provision paths).
 CHUNKER = "5"  # 2: Japanese 第N条のM / 項 / 号 / 附則 labels, bracket-aware CJK sentence ends; 3: **２** paragraphs;
 # 4: the whitespace after each passage (meta "after"), so that a quote runs on into the next passage across a line break;

@@ -134,6 +134,10 @@ def test_a_question_about_the_state_of_things_is_told_from_one_about_the_law() -
     assert answer_type("Can the Strategic Headquarters require reports?") == ""
     assert answer_type("Where is WIPO headquartered?") == "place"
     assert answer_type("What penalty applies to running a leech site?") == "penalty"
+    # A penalty stated by reference (§ 506(a)) or in Chinese is a penalty; a duty is none.
+    assert carries("Any person who willfully infringes a copyright shall be punished as provided under section 2319 of title 18", "penalty")
+    assert carries("构成犯罪的，依法追究刑事责任", "penalty") and carries("可以处违法经营额五倍以下的罚款", "penalty")
+    assert not carries("Any person who willfully infringes a copyright shall notify the Register.", "penalty")
     assert carries("五年以下の拘禁刑若しくは五百万円以下の罰金に処する。", "amount")
     assert carries("fines of up to EUR 15 million", "amount")
     # "Where" of an institution: where a body is placed, where one turns.

@@ -195,7 +195,10 @@ def carries(sentence: str, kind: str) -> bool:
     if kind == "purpose":
         return bool(_PURPOSE.search(text))
     if kind == "penalty":
-        return bool(re.search(r"罰金|拘禁刑|懲役|禁錮|科料|過料|罰則|に処する|に処し|\bfines?\b|\bimprisonment\b|\bpenalt", text, re.I))
+        # "shall be punished as provided under section 2319 of title 18" (§ 506(a)) states the penalty by reference.
+        return bool(re.search(
+            r"罰金|拘禁刑|懲役|禁錮|科料|過料|罰則|に処する|に処し|罚款|罚金|处罚|刑事责任|拘役|有期徒刑|\bfines?\b|\bimprisonment\b|\bpenalt|\bpunish|"
+            r"\bsanctions?\b|\bcriminal liability\b", text, re.I))
     return True
 
 

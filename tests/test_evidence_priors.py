@@ -62,6 +62,11 @@ def test_a_definition_names_the_term_it_defines(sentence: str, term: str) -> Non
         ("著作権法でいう翻案とはどういう行為ですか。", True),
         ("AIとは、どのように使われていますか。", False),  # how it is used, not what it is
         ("What does the AI Act say about chatbots?", False),
+        ("Who counts as a provider under the AI Act?", True),
+        ("Who can be an inventor under US patent law?", True),
+        ("Who are performers under the WPPT?", True),
+        ("Who is the depositary of the WIPO Copyright Treaty?", False),  # who, not what the law means by a word
+        ("Who chairs the AI Strategic Headquarters?", False),
     ],
 )
 def test_a_question_asking_what_a_term_is_asks_for_its_definition(question: str, asks: bool) -> None:

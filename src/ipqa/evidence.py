@@ -260,7 +260,9 @@ _ASKS_DUTY = re.compile(r"\b(?:must|have to|has to|obliged|obligations?|duty|dut
 # A question asking what a term means ("…をどのように定義していますか", "How is a phonogram defined…?").
 ASKS_DEFINITION = re.compile(
     r"定義|とは[、，]?(?:何|なん|どのような|どういう)|の意味|是指|含义|定义|\bdefin(?:e|es|ed|ition|itions)\b|\bwhat (?:is|are) meant by\b|\bmeaning of\b|"
-    r"\bwhat does [^?]{1,60} mean\b|\bwhat counts as\b",
+    r"\bwhat does [^?]{1,60} mean\b|\bwhat counts as\b|"
+    # "Who can be an inventor…?", "Who counts as a provider…?" ask who the law means; "Who is the depositary…?" asks who.
+    r"\bwho (?:is|are|counts as|count as|qualifies as|qualify as|can be|may be) (?:an?\s+)?(?!the\b)[a-z]",
     re.I,
 )
 _DEFINITION = re.compile(

@@ -646,7 +646,8 @@ def judge(
         where = " or ".join(sorted({infos[d].short_title for d in named if infos[d].language == question_language(question)}))
         return Judgement(REFUSED, "unused-term", REFUSAL_UNUSED_TERM.format(where=where, terms=", ".join(f"「{t}」" for t in unused)))
     kind = answer_type(question)
-    chosen = choose(evidence, max_quotes, kind)
+    works = {infos[d].work_id for d in named}
+    chosen = choose(evidence, max_quotes, kind, frozenset(d for d, i in infos.items() if i.work_id in works))
     m = model or fitted()
     premise = {**PREMISE_DEFAULTS, **m.get("premise", {})}  # type: ignore[dict-item]
     contradiction = premise_contradiction(question, evidence, top=int(premise["top"]), min_semantic=premise["min_semantic"])
@@ -784,10 +785,14 @@ def stated(evidence: Evidence, q: Quote) -> str:
 TYPED_AMONG = 20
 
 
-def choose(evidence: Evidence, limit: int, kind: str = "") -> list[Quote]:
+def choose(evidence: Evidence, limit: int, kind: str = "", within: frozenset[str] = frozenset()) -> list[Quote]:
     """Best sentences (a sentence carrying what the question asks for first, and beside it only better-matching ones),
-    within 75% of the best score, at most two per passage, never the same provision of a work or the same span twice."""
+    within 75% of the best score, at most two per passage, never the same provision of a work or the same span twice.
+    `within`: the documents a question names (all renditions of their works): when any sentence of them is a candidate,
+    only theirs are ("Does the AI Promotion Act impose penalties on businesses?" had quoted the EU AI Act's fines)."""
     quotes = list(evidence.quotes)
+    if within and any(evidence.hits[q.hit_index].passage.doc_id in within for q in quotes):
+        quotes = [q for q in quotes if evidence.hits[q.hit_index].passage.doc_id in within]
     if kind:
         typed = [q for q in quotes[:TYPED_AMONG] if carries(stated(evidence, q), kind)]
         # Beside a sentence that states it, another is quoted only if it matches the question better (train: citation

@@ -67,6 +67,8 @@ def test_a_definition_names_the_term_it_defines(sentence: str, term: str) -> Non
         ("Who are performers under the WPPT?", True),
         ("Who is the depositary of the WIPO Copyright Treaty?", False),  # who, not what the law means by a word
         ("Who chairs the AI Strategic Headquarters?", False),
+        ("What is a general-purpose AI model under the AI Act?", True),
+        ("What is the term of protection under Berne?", False),
     ],
 )
 def test_a_question_asking_what_a_term_is_asks_for_its_definition(question: str, asks: bool) -> None:

@@ -262,7 +262,8 @@ ASKS_DEFINITION = re.compile(
     r"定義|とは[、，]?(?:何|なん|どのような|どういう)|の意味|是指|含义|定义|\bdefin(?:e|es|ed|ition|itions)\b|\bwhat (?:is|are) meant by\b|\bmeaning of\b|"
     r"\bwhat does [^?]{1,60} mean\b|\bwhat counts as\b|"
     # "Who can be an inventor…?", "Who counts as a provider…?" ask who the law means; "Who is the depositary…?" asks who.
-    r"\bwho (?:is|are|counts as|count as|qualifies as|qualify as|can be|may be) (?:an?\s+)?(?!the\b)[a-z]",
+    r"\bwho (?:is|are|counts as|count as|qualifies as|qualify as|can be|may be) (?:an?\s+)?(?!the\b)[a-z]|"
+    r"\bwhat is an? [^?]{1,60}\b(?:under|in|according to)\b",  # "What is a general-purpose AI model under the AI Act?"
     re.I,
 )
 _DEFINITION = re.compile(

@@ -69,6 +69,9 @@ def test_a_definition_names_the_term_it_defines(sentence: str, term: str) -> Non
         ("Who chairs the AI Strategic Headquarters?", False),
         ("What is a general-purpose AI model under the AI Act?", True),
         ("What is the term of protection under Berne?", False),
+        ("What is a provider required to do under the AI Act?", False),  # a duty, not a term
+        ("Who can be held liable for infringement under US law?", False),
+        ("Who are providers required to inform under the AI Act?", False),
     ],
 )
 def test_a_question_asking_what_a_term_is_asks_for_its_definition(question: str, asks: bool) -> None:

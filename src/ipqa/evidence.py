@@ -257,13 +257,16 @@ DEFINITION_PRIOR = 0.1
 ASKED_DEFINITION_PRIOR = 0.4
 # A question asking what someone must do: a definition of its words is no answer, and gets no prior.
 _ASKS_DUTY = re.compile(r"\b(?:must|have to|has to|obliged|obligations?|duty|duties)\b|義務|しなければ|义务|必须|应当", re.I)
+# Words after "what is a" that make it a question about a duty or a state, not about what a term means.
+_NOT_A_TERM = r"(?:required|obliged|allowed|permitted|entitled|expected|supposed|able|liable|subject|responsible|eligible|needed|necessary|to)\b"
 # A question asking what a term means ("…をどのように定義していますか", "How is a phonogram defined…?").
 ASKS_DEFINITION = re.compile(
     r"定義|とは[、，]?(?:何|なん|どのような|どういう)|の意味|是指|含义|定义|\bdefin(?:e|es|ed|ition|itions)\b|\bwhat (?:is|are) meant by\b|\bmeaning of\b|"
     r"\bwhat does [^?]{1,60} mean\b|\bwhat counts as\b|"
     # "Who can be an inventor…?", "Who counts as a provider…?" ask who the law means; "Who is the depositary…?" asks who.
-    r"\bwho (?:is|are|counts as|count as|qualifies as|qualify as|can be|may be) (?:an?\s+)?(?!the\b)[a-z]|"
-    r"\bwhat is an? [^?]{1,60}\b(?:under|in|according to)\b",  # "What is a general-purpose AI model under the AI Act?"
+    r"\bwho (?:counts? as|qualif(?:y|ies) as|(?:is|are|can be|may be) an?) (?!the\b)[a-z]|\bwho are (?!the\b)[a-z]+s\b(?! required| obliged| allowed)|"
+    # "What is a general-purpose AI model under the AI Act?", not "What is a provider required to do under…?"
+    rf"\bwhat is an? (?:(?!{_NOT_A_TERM})[\w'’-]+\s+){{1,6}}(?:under|in|according to)\b",
     re.I,
 )
 _DEFINITION = re.compile(

@@ -849,16 +849,20 @@ def test_a_sentence_matching_the_question_clears_the_floor_that_a_diluted_passag
 
 def test_a_question_naming_a_document_is_answered_from_it_alone() -> None:
     """Japan's AI Promotion Act has no penalties; the EU AI Act's fines, retrieved beside its Article 7, answer nothing
-    about it. Quotes of other documents count only when none of the named ones is a candidate."""
+    about it. Another document's sentence is quoted only if it matches better than all of the named one's."""
     japan = "Any person who intends to develop or provide products or services that utilize AI is to endeavor to cooperate."
     eu = "The Commission may impose on providers of general-purpose AI models fines not exceeding 3 % of their turnover."
     hits = (
         Hit(Passage("jp", "jp-ai-promotion-act-2025-en", japan, "Article 7", 0, len(japan)), 1.0),
         Hit(Passage("eu", "eu-ai-act-2024-1689", eu, "Article 101", 0, len(eu)), 0.9),
     )
-    ev = Evidence(hits, (Quote(1, 0, len(eu), 0.6, 0.6, 0.6), Quote(0, 0, len(japan), 0.55, 0.55, 0.55)))
+    ev = Evidence(hits, (Quote(0, 0, len(japan), 0.55, 0.55, 0.55), Quote(1, 0, len(eu), 0.5, 0.5, 0.5)))
     question = "Does the AI Promotion Act impose penalties on businesses?"
     assert {ev.hits[q.hit_index].passage.doc_id for q in choose(ev, 3)} == {"jp-ai-promotion-act-2025-en", "eu-ai-act-2024-1689"}
     judged = judge(question, question, ev, INFOS)
     assert [ev.hits[q.hit_index].passage.doc_id for q in judged.quotes] == ["jp-ai-promotion-act-2025-en"], judged
-    assert [ev.hits[q.hit_index].passage.doc_id for q in choose(ev, 3, within=frozenset({"wipo-berne-convention"}))] == ["eu-ai-act-2024-1689", "jp-ai-promotion-act-2025-en"]
+    assert [ev.hits[q.hit_index].passage.doc_id for q in choose(ev, 3, within=frozenset({"wipo-berne-convention"}))] == ["jp-ai-promotion-act-2025-en", "eu-ai-act-2024-1689"]
+    # Another document's sentence matching the question better than all of the named one's is still quoted.
+    better = Evidence(hits, (Quote(1, 0, len(eu), 0.6, 0.6, 0.6), Quote(0, 0, len(japan), 0.5, 0.5, 0.5)))
+    assert [better.hits[q.hit_index].passage.doc_id for q in choose(better, 3, within=frozenset({"jp-ai-promotion-act-2025-en"}))] == [
+        "eu-ai-act-2024-1689", "jp-ai-promotion-act-2025-en"]

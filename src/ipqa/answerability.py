@@ -788,11 +788,13 @@ TYPED_AMONG = 20
 def choose(evidence: Evidence, limit: int, kind: str = "", within: frozenset[str] = frozenset()) -> list[Quote]:
     """Best sentences (a sentence carrying what the question asks for first, and beside it only better-matching ones),
     within 75% of the best score, at most two per passage, never the same provision of a work or the same span twice.
-    `within`: the documents a question names (all renditions of their works): when any sentence of them is a candidate,
-    only theirs are ("Does the AI Promotion Act impose penalties on businesses?" had quoted the EU AI Act's fines)."""
+    `within`: the documents a question names (all renditions of their works): when a sentence of them is a candidate,
+    another document's is one only if it matches the question better than all of theirs ("Does the AI Promotion Act
+    impose penalties on businesses?" had quoted the EU AI Act's fines below Japan's Article 7; a treaty that incorporates
+    the named one, TRIPS's Article 9 for Berne, may still answer)."""
     quotes = list(evidence.quotes)
-    if within and any(evidence.hits[q.hit_index].passage.doc_id in within for q in quotes):
-        quotes = [q for q in quotes if evidence.hits[q.hit_index].passage.doc_id in within]
+    if within and (named := [q.score for q in quotes if evidence.hits[q.hit_index].passage.doc_id in within]):
+        quotes = [q for q in quotes if evidence.hits[q.hit_index].passage.doc_id in within or q.score > max(named)]
     if kind:
         typed = [q for q in quotes[:TYPED_AMONG] if carries(stated(evidence, q), kind)]
         # Beside a sentence that states it, another is quoted only if it matches the question better (train: citation

@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 from conftest import shared_doc
 
-from ipqa.answerability import absent_names, answer_type, carries, choose, fitted, judge, premise_contradiction, unused_terms, values
+from ipqa.answerability import (
+    absent_names,
+    answer_type,
+    carries,
+    choose,
+    features_of,
+    fitted,
+    judge,
+    premise_contradiction,
+    unused_terms,
+    values,
+)
 from ipqa.api import Assistant
 from ipqa.catalog import Catalog, named_docs
 from ipqa.embedding import Embedder
@@ -851,7 +862,7 @@ def test_a_question_naming_a_document_is_answered_from_it_alone() -> None:
     """Japan's AI Promotion Act has no penalties; the EU AI Act's fines, retrieved beside its Article 7, answer nothing
     about it. Another document's sentence is quoted only if it matches better than all of the named one's."""
     japan = "Any person who intends to develop or provide products or services that utilize AI is to endeavor to cooperate."
-    eu = "The Commission may impose on providers of general-purpose AI models fines not exceeding 3 % of their turnover."
+    eu = "The Commission may impose penalties on businesses providing general-purpose AI models: fines of 3 % of their turnover."
     hits = (
         Hit(Passage("jp", "jp-ai-promotion-act-2025-en", japan, "Article 7", 0, len(japan)), 1.0),
         Hit(Passage("eu", "eu-ai-act-2024-1689", eu, "Article 101", 0, len(eu)), 0.9),
@@ -861,6 +872,12 @@ def test_a_question_naming_a_document_is_answered_from_it_alone() -> None:
     assert {ev.hits[q.hit_index].passage.doc_id for q in choose(ev, 3)} == {"jp-ai-promotion-act-2025-en", "eu-ai-act-2024-1689"}
     judged = judge(question, question, ev, INFOS)
     assert [ev.hits[q.hit_index].passage.doc_id for q in judged.quotes] == ["jp-ai-promotion-act-2025-en"], judged
+    # Whether to answer is judged on the best sentences whatever their document (the fitted model saw those); asked for
+    # a penalty, which only the other document's sentence states, the answer quotes it rather than nothing that does.
+    typed = "What penalty does the AI Promotion Act impose on businesses?"
+    judged = judge(typed, typed, ev, INFOS)
+    assert judged.features == features_of(typed, ev, choose(ev, 3, "penalty"), named_docs(typed, INFOS), "penalty")
+    assert judged.features["type_missing"] == 0.0 and "eu-ai-act-2024-1689" in {ev.hits[q.hit_index].passage.doc_id for q in judged.quotes}
     assert [ev.hits[q.hit_index].passage.doc_id for q in choose(ev, 3, within=frozenset({"wipo-berne-convention"}))] == ["jp-ai-promotion-act-2025-en", "eu-ai-act-2024-1689"]
     # Another document's sentence matching the question better than all of the named one's is still quoted.
     better = Evidence(hits, (Quote(1, 0, len(eu), 0.6, 0.6, 0.6), Quote(0, 0, len(japan), 0.5, 0.5, 0.5)))

@@ -647,7 +647,12 @@ def judge(
         return Judgement(REFUSED, "unused-term", REFUSAL_UNUSED_TERM.format(where=where, terms=", ".join(f"「{t}」" for t in unused)))
     kind = answer_type(question)
     works = {infos[d].work_id for d in named}
-    chosen = choose(evidence, max_quotes, kind, frozenset(d for d, i in infos.items() if i.work_id in works))
+    # Answerability is judged on the best sentences whatever their document (the model was fitted on them); the answer
+    # then quotes the named documents' (`within`), if they still state what the question asks for.
+    judged = choose(evidence, max_quotes, kind)
+    chosen = choose(evidence, max_quotes, kind, frozenset(d for d, i in infos.items() if i.work_id in works)) if works else judged
+    if kind and not any(carries(stated(evidence, q), kind) for q in chosen):
+        chosen = judged
     m = model or fitted()
     premise = {**PREMISE_DEFAULTS, **m.get("premise", {})}  # type: ignore[dict-item]
     contradiction = premise_contradiction(question, evidence, top=int(premise["top"]), min_semantic=premise["min_semantic"])
@@ -675,7 +680,7 @@ def judge(
         support, best = premise_support(ask, evidence, infos)
         if support < premise["support_threshold"] and (against := _contradicting(ask, evidence, int(premise["top"]))) is not None:
             return Judgement(PREMISE_CONTRADICTED, "premise", PREMISE_LEAD, (against,))
-    feats = features_of(question, evidence, chosen, named, kind)
+    feats = features_of(question, evidence, judged, named, kind)
     p = probability(feats, m)
     limit = float(m["threshold"])  # type: ignore[arg-type]
     # Below the evidence floor (IPQA_MIN_SCORE) nothing retrieved is about the question, whatever the model would say:

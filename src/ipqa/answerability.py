@@ -649,10 +649,11 @@ def judge(
     works = {infos[d].work_id for d in named}
     # Answerability is judged on the best sentences whatever their document (the model was fitted on them); the answer
     # then quotes the named documents' (`within`), if they still state what the question asks for.
-    judged = choose(evidence, max_quotes, kind)
-    chosen = choose(evidence, max_quotes, kind, frozenset(d for d, i in infos.items() if i.work_id in works)) if works else judged
-    if kind and not any(carries(stated(evidence, q), kind) for q in chosen):
-        chosen = judged
+    judged = chosen = choose(evidence, max_quotes, kind)
+    if works:
+        within = choose(evidence, max_quotes, kind, frozenset(d for d, i in infos.items() if i.work_id in works))
+        if not kind or any(carries(stated(evidence, q), kind) for q in within):
+            chosen = within
     m = model or fitted()
     premise = {**PREMISE_DEFAULTS, **m.get("premise", {})}  # type: ignore[dict-item]
     contradiction = premise_contradiction(question, evidence, top=int(premise["top"]), min_semantic=premise["min_semantic"])

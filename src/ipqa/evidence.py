@@ -286,7 +286,8 @@ FRONT_MATTER_PENALTY = 0.3
 # refuse one more unanswerable question (abstention 0.897 -> 0.902); 13 answers quote articles for recitals.
 RECITAL_PENALTY = 0.1
 _ASKS_REASON = re.compile(r"\b(?:why|purposes?|reasons?|rationale|recitals?|aims?)\b|なぜ|どうして|目的|理由|趣旨|为什么|为何|原因", re.I)
-_PROVISION = re.compile(r"(?:Article|§|Section)\s*[0-9IVXLC]")  # a section label naming an article or section
+# A section label naming an article or section, or a regulation's recital or annex: the body, no front matter.
+_PROVISION = re.compile(r"(?:Article|§|Section|Recital|Annex)\s*[0-9IVXLC]")
 _LEGISLATION = {"statute", "regulation", "treaty", "directive", "convention", "act"}
 
 
@@ -643,12 +644,12 @@ def defines(sentence: str, asked: set[str]) -> bool:
 
 def _front_matter(p: Passage, info: SourceInfo | None, store: Store | None) -> bool:
     """Whether a retrieved passage is a statute's, regulation's or treaty's front matter: one of its first
-    MAX_FRONT_PASSAGES passages with no passage labelled as an article or section before it (a web page's title block
+    MAX_FRONT_PASSAGES passages with no passage labelled as an article, section, recital or annex before it (a web page's title block
     and promulgation decree: "生成式人工智能服务管理暂行办法 / 2023年07月13日 来源：中国网信网 / 国家互联网信息办公室…令")."""
     if store is None or info is None or info.kind not in _LEGISLATION:
         return False
     for _ in range(MAX_FRONT_PASSAGES):
-        if _PROVISION.match(p.section) or _BODY.match(p.section):
+        if _PROVISION.match(p.section):
             return False
         before = store.adjacent(p.passage_id, -1)
         if before is None:
@@ -658,7 +659,6 @@ def _front_matter(p: Passage, info: SourceInfo | None, store: Store | None) -> b
 
 
 MAX_FRONT_PASSAGES = 4
-_BODY = re.compile(r"(?:Recital|Annex)\s*[0-9IVXLC]")  # a regulation's recitals and annexes are no front matter either
 
 
 # Sentences with no stored vector (crossing two passages, or an index made before sentence vectors were stored)

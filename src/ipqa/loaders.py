@@ -340,8 +340,9 @@ def _load_pdf(path: Path, data: bytes) -> Document:
 def _strip_page_furniture(pages: list[str]) -> list[str]:
     """Drop court-paper line numbers and header/footer lines repeated on most pages: the same line, or the same words
     whatever their numbers and order as lines at the top or bottom of most pages (a page number, or a running head
-    alternating sides on facing pages, and set above the footnotes of a page that has some: the Official Journal's "EN OJ L, 12.7.2024" / "OJ L, 12.7.2024 EN" and "62/144 ELI: …" / "ELI: …
-    63/144", a court filing's "Case 3:24-cv-05417-WHA Document 231 Filed 06/23/25 Page 3 of 32")."""
+    alternating sides on facing pages, and set above the footnotes of a page that has some: the Official Journal's
+    "EN OJ L, 12.7.2024" / "OJ L, 12.7.2024 EN" and "62/144 ELI: …" / "ELI: … 63/144", a court filing's
+    "Case 3:24-cv-05417-WHA Document 231 Filed 06/23/25 Page 3 of 32")."""
     split = [p.replace("\r", "").split("\n") for p in pages]
     counts: dict[str, int] = {}
     for lines in split:
